@@ -1,0 +1,3 @@
+module github.com/gcdet/gcdet
+
+go 1.26

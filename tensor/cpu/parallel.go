@@ -1,0 +1,60 @@
+// Package cpu holds gcdet's CPU kernels: plain functions over contiguous
+// float32 slices, with no knowledge of tensors or autograd. The tensor
+// package's CPU backend calls them. Work is split across a bounded number of
+// goroutines (SetThreads; default GOMAXPROCS).
+package cpu
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+var threads atomic.Int64
+
+func init() { threads.Store(int64(runtime.GOMAXPROCS(0))) }
+
+// SetThreads bounds the goroutines a kernel uses (n < 1 means 1).
+func SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	threads.Store(int64(n))
+}
+
+// Threads is the current bound.
+func Threads() int { return int(threads.Load()) }
+
+// Parallel calls f on disjoint chunks [lo, hi) covering [0, n), using up to
+// Threads() goroutines, with chunks of at least grain items. It runs f
+// inline when the work is small.
+func Parallel(n, grain int, f func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	w := Threads()
+	if max := (n + grain - 1) / grain; w > max {
+		w = max
+	}
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	chunk := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		hi := lo + chunk
+		if hi > n {
+			hi = n
+		}
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}

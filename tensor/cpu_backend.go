@@ -1,0 +1,73 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/gcdet/gcdet/tensor/cpu"
+)
+
+// cpuStorage is host memory.
+type cpuStorage []float32
+
+func (s cpuStorage) Len() int         { return len(s) }
+func (s cpuStorage) Backend() Backend { return cpuBackend{} }
+
+// cpuBackend implements Backend with the kernels of package tensor/cpu.
+type cpuBackend struct{}
+
+// f returns the host slice of a CPU storage.
+func f(s Storage) []float32 {
+	c, ok := s.(cpuStorage)
+	if !ok {
+		panic(fmt.Sprintf("tensor: cpu kernel given %s storage", s.Backend().Name()))
+	}
+	return c
+}
+
+func (cpuBackend) Name() string                 { return "cpu" }
+func (cpuBackend) Alloc(n int) Storage          { return make(cpuStorage, n) }
+func (cpuBackend) FromHost(d []float32) Storage { return cpuStorage(append([]float32(nil), d...)) }
+func (cpuBackend) Host(s Storage) []float32     { return f(s) }
+func (cpuBackend) Copy(dst, src Storage)        { copy(f(dst), f(src)) }
+func (cpuBackend) Fill(s Storage, v float32) {
+	d := f(s)
+	for i := range d {
+		d[i] = v
+	}
+}
+
+func (cpuBackend) AddInPlace(dst, src Storage) {
+	d, s := f(dst), f(src)
+	cpu.Parallel(len(d), 1<<15, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d[i] += s[i]
+		}
+	})
+}
+
+func (cpuBackend) Unary(op UnaryOp, dst, src Storage) {
+	switch op {
+	case OpRelu:
+		cpu.Relu(f(dst), f(src))
+	case OpSigmoid:
+		cpu.Sigmoid(f(dst), f(src))
+	default:
+		panic(fmt.Sprintf("tensor: cpu backend lacks unary op %d", op))
+	}
+}
+
+func (cpuBackend) UnaryBackward(op UnaryOp, dx, x, y, dy Storage) {
+	switch op {
+	case OpRelu:
+		cpu.ReluBackward(f(dx), f(x), f(dy))
+	case OpSigmoid:
+		d, yy, g := f(dx), f(y), f(dy)
+		cpu.Parallel(len(d), 1<<15, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d[i] = g[i] * yy[i] * (1 - yy[i])
+			}
+		})
+	default:
+		panic(fmt.Sprintf("tensor: cpu backend lacks unary backward %d", op))
+	}
+}
