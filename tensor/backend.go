@@ -33,6 +33,13 @@ type Backend interface {
 	// UnaryBackward computes dx for an elementwise function given the
 	// forward input x, the forward output y and the output gradient dy.
 	UnaryBackward(op UnaryOp, dx, x, y, dy Storage)
+
+	// Kernel groups, one file each (backend_<group>.go), so the op set can
+	// grow group by group.
+	ElementwiseKernels // broadcasting arithmetic, reductions, shape and index ops, losses
+	LinalgKernels      // matrix multiply
+	ConvKernels        // conv2d, conv_transpose2d, pooling, upsampling
+	NormKernels        // batch, frozen batch and group normalization
 }
 
 // UnaryOp names an elementwise function of one argument.

@@ -1,0 +1,3 @@
+package tensor
+
+// CPU implementations of ConvKernels (see backend_conv.go).

@@ -1,0 +1,3 @@
+package tensor
+
+// CPU implementations of ElementwiseKernels (see backend_elementwise.go).

@@ -1,0 +1,3 @@
+package tensor
+
+// CPU implementations of LinalgKernels (see backend_linalg.go).

@@ -1,0 +1,3 @@
+package tensor
+
+// CPU implementations of NormKernels (see backend_norm.go).
