@@ -1,7 +1,7 @@
 // Package cpu holds gcdet's CPU kernels: plain functions over contiguous
 // float32 slices, with no knowledge of tensors or autograd. The tensor
 // package's CPU backend calls them. Work is split across a bounded number of
-// goroutines (SetThreads; default GOMAXPROCS).
+// goroutines (SetThreads; default GOMAXPROCS, or env GCDET_THREADS).
 package cpu
 
 import (
@@ -12,7 +12,7 @@ import (
 
 var threads atomic.Int64
 
-func init() { threads.Store(int64(runtime.GOMAXPROCS(0))) }
+func init() { threads.Store(int64(envThreads(runtime.GOMAXPROCS(0)))) }
 
 // SetThreads bounds the goroutines a kernel uses (n < 1 means 1).
 func SetThreads(n int) {

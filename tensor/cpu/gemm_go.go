@@ -1,0 +1,19 @@
+package cpu
+
+import (
+	gblas "gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// sgemmGo is the pure-Go GEMM (no OpenBLAS). Arguments are checked by Sgemm;
+// m, n, k > 0.
+func sgemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ta, tb := gblas.NoTrans, gblas.NoTrans
+	if transA {
+		ta = gblas.Trans
+	}
+	if transB {
+		tb = gblas.Trans
+	}
+	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
