@@ -51,6 +51,8 @@ func (cpuBackend) Unary(op UnaryOp, dst, src Storage) {
 		cpu.Relu(f(dst), f(src))
 	case OpSigmoid:
 		cpu.Sigmoid(f(dst), f(src))
+	case OpExp, OpLog, OpNeg, OpSqrt, OpAbs, OpTanh:
+		cpu.Unary(cpuUnaryKind(op), f(dst), f(src))
 	default:
 		panic(fmt.Sprintf("tensor: cpu backend lacks unary op %d", op))
 	}
@@ -67,7 +69,28 @@ func (cpuBackend) UnaryBackward(op UnaryOp, dx, x, y, dy Storage) {
 				d[i] = g[i] * yy[i] * (1 - yy[i])
 			}
 		})
+	case OpExp, OpLog, OpNeg, OpSqrt, OpAbs, OpTanh:
+		cpu.UnaryBackward(cpuUnaryKind(op), f(dx), f(x), f(y), f(dy))
 	default:
 		panic(fmt.Sprintf("tensor: cpu backend lacks unary backward %d", op))
 	}
+}
+
+// cpuUnaryKind maps the unary ops handled by cpu.Unary.
+func cpuUnaryKind(op UnaryOp) cpu.UnaryKind {
+	switch op {
+	case OpExp:
+		return cpu.UExp
+	case OpLog:
+		return cpu.ULog
+	case OpNeg:
+		return cpu.UNeg
+	case OpSqrt:
+		return cpu.USqrt
+	case OpAbs:
+		return cpu.UAbs
+	case OpTanh:
+		return cpu.UTanh
+	}
+	panic(fmt.Sprintf("tensor: cpu backend lacks unary op %d", op))
 }
