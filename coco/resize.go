@@ -1,0 +1,207 @@
+package coco
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// This file resizes, flips, normalizes and transposes an RGB image to a CHW
+// float32 array in one pass. Resizing is separable with a triangle
+// (bilinear) filter whose support widens when shrinking (antialiasing), the
+// same coefficients as PIL's Image.resize(BILINEAR), which detectron2's
+// ResizeTransform uses. PIL then rounds to uint8; we keep float32, so values
+// differ from detectron2's by at most half a gray level.
+
+// taps holds, for each output position, the first input index and the
+// normalized filter weights (stride n).
+type taps struct {
+	start []int32
+	count []int32
+	w     []float32
+	n     int
+}
+
+// bilinearTaps computes PIL's BILINEAR resampling coefficients from in to
+// out samples. With flip, output i takes the coefficients of out-1-i.
+func bilinearTaps(in, out int, flip bool) taps {
+	scale := float64(in) / float64(out)
+	filterScale := math.Max(scale, 1)
+	support := filterScale
+	n := int(math.Ceil(support))*2 + 1
+	t := taps{start: make([]int32, out), count: make([]int32, out), w: make([]float32, out*n), n: n}
+	ss := 1 / filterScale
+	k := make([]float64, n)
+	for xx := 0; xx < out; xx++ {
+		center := (float64(xx) + 0.5) * scale
+		xmin := int(center - support + 0.5)
+		if xmin < 0 {
+			xmin = 0
+		}
+		xmax := int(center + support + 0.5)
+		if xmax > in {
+			xmax = in
+		}
+		xmax -= xmin
+		if xmax > n {
+			xmax = n
+		}
+		ww := 0.0
+		for x := 0; x < xmax; x++ {
+			v := 1 - math.Abs((float64(x+xmin)-center+0.5)*ss)
+			if v < 0 {
+				v = 0
+			}
+			k[x] = v
+			ww += v
+		}
+		dst := xx
+		if flip {
+			dst = out - 1 - xx
+		}
+		t.start[dst] = int32(xmin)
+		t.count[dst] = int32(xmax)
+		for x := 0; x < xmax; x++ {
+			if ww != 0 {
+				t.w[dst*n+x] = float32(k[x] / ww)
+			}
+		}
+	}
+	return t
+}
+
+// PixelFormat says how 0..255 RGB values become model inputs:
+// out[c] = (v*Scale - Mean[c]) / Std[c], channels in BGR order when BGR is
+// set (Mean and Std are then given in BGR order too, as detectron2 does).
+type PixelFormat struct {
+	BGR   bool
+	Scale float32
+	Mean  [3]float32
+	Std   [3]float32
+}
+
+// Detectron2Pixels is detectron2's default for MSRA R50 weights: BGR,
+// 0..255, mean [103.53, 116.28, 123.675], std 1.
+func Detectron2Pixels() PixelFormat {
+	return PixelFormat{BGR: true, Scale: 1, Mean: [3]float32{103.53, 116.28, 123.675}, Std: [3]float32{1, 1, 1}}
+}
+
+// TorchvisionPixels is torchvision's: RGB, 0..1, ImageNet mean and std.
+func TorchvisionPixels() PixelFormat {
+	return PixelFormat{Scale: 1.0 / 255, Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
+}
+
+func (p PixelFormat) validate() error {
+	if !(p.Scale > 0) || math.IsInf(float64(p.Scale), 0) {
+		return fmt.Errorf("pixel scale %v must be positive and finite", p.Scale)
+	}
+	for c := 0; c < 3; c++ {
+		if !(p.Std[c] > 0) || !finite(float64(p.Mean[c])) || math.IsInf(float64(p.Std[c]), 0) {
+			return fmt.Errorf("pixel mean %v / std %v must be finite with std > 0", p.Mean, p.Std)
+		}
+	}
+	return nil
+}
+
+var rowPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// ResizeToCHW resizes src to w x h (mirrored left-right with flip) and
+// writes the normalized result to dst as 3 x h x w float32 (allocated when
+// dst is shorter). It returns dst.
+func ResizeToCHW(src *RGB, w, h int, flip bool, pf PixelFormat, dst []float32) []float32 {
+	if w <= 0 || h <= 0 || src.W <= 0 || src.H <= 0 {
+		panic(fmt.Sprintf("coco.ResizeToCHW: sizes %dx%d -> %dx%d must be positive", src.W, src.H, w, h))
+	}
+	plane := w * h
+	if len(dst) < 3*plane {
+		dst = make([]float32, 3*plane)
+	}
+	dst = dst[:3*plane]
+	var a, b [3]float32 // per output channel: out = v*a + b
+	for c := 0; c < 3; c++ {
+		a[c] = pf.Scale / pf.Std[c]
+		b[c] = -pf.Mean[c] / pf.Std[c]
+	}
+	// Output plane o reads source channel srcCh[o].
+	srcCh := [3]int{0, 1, 2}
+	if pf.BGR {
+		srcCh = [3]int{2, 1, 0}
+	}
+	th := bilinearTaps(src.W, w, flip)
+	tv := bilinearTaps(src.H, h, false)
+
+	// Horizontal pass over the source rows the vertical pass reads.
+	rowLen := w * 3
+	tmpp := rowPool.Get().(*[]float32)
+	need := src.H * rowLen
+	if cap(*tmpp) < need+rowLen {
+		*tmpp = make([]float32, need+rowLen)
+	}
+	tmp := (*tmpp)[:need]
+	acc := (*tmpp)[need : need+rowLen]
+	for y := 0; y < src.H; y++ {
+		srow := src.Pix[y*src.W*3 : (y+1)*src.W*3]
+		drow := tmp[y*rowLen : (y+1)*rowLen]
+		for x := 0; x < w; x++ {
+			s0 := int(th.start[x]) * 3
+			cnt := int(th.count[x])
+			ws := th.w[x*th.n : x*th.n+cnt]
+			var r, g, bb float32
+			sp := srow[s0 : s0+3*cnt]
+			for k, wk := range ws {
+				r += wk * float32(sp[3*k])
+				g += wk * float32(sp[3*k+1])
+				bb += wk * float32(sp[3*k+2])
+			}
+			drow[3*x], drow[3*x+1], drow[3*x+2] = r, g, bb
+		}
+	}
+	// Vertical pass, then normalize and scatter into CHW planes.
+	p0 := dst[0:plane]
+	p1 := dst[plane : 2*plane]
+	p2 := dst[2*plane : 3*plane]
+	for y := 0; y < h; y++ {
+		s0 := int(tv.start[y])
+		cnt := int(tv.count[y])
+		ws := tv.w[y*tv.n : y*tv.n+cnt]
+		clear(acc)
+		for k, wk := range ws {
+			row := tmp[(s0+k)*rowLen : (s0+k+1)*rowLen]
+			for i, v := range row {
+				acc[i] += wk * v
+			}
+		}
+		o := y * w
+		d0, d1, d2 := p0[o:o+w], p1[o:o+w], p2[o:o+w]
+		c0, c1, c2 := srcCh[0], srcCh[1], srcCh[2]
+		for x := 0; x < w; x++ {
+			px := acc[3*x : 3*x+3]
+			d0[x] = px[c0]*a[0] + b[0]
+			d1[x] = px[c1]*a[1] + b[1]
+			d2[x] = px[c2]*a[2] + b[2]
+		}
+	}
+	rowPool.Put(tmpp)
+	return dst
+}
+
+// ShortestEdgeSize is detectron2's ResizeShortestEdge.get_output_shape: the
+// (height, width) with the short side scaled to short, then the whole
+// image scaled down so that the long side is at most maxSize (0: no limit),
+// each side rounded as int(v + 0.5).
+func ShortestEdgeSize(h, w, short, maxSize int) (newH, newW int) {
+	size := float64(short)
+	scale := size / float64(min(h, w))
+	var nh, nw float64
+	if h < w {
+		nh, nw = size, scale*float64(w)
+	} else {
+		nh, nw = scale*float64(h), size
+	}
+	if maxSize > 0 && math.Max(nh, nw) > float64(maxSize) {
+		s := float64(maxSize) / math.Max(nh, nw)
+		nh *= s
+		nw *= s
+	}
+	return max(int(nh+0.5), 1), max(int(nw+0.5), 1)
+}
