@@ -1,0 +1,42 @@
+package optim
+
+// seg is a contiguous stretch of one parameter: values p, gradient g and
+// the optimizer buffers a (momentum buffer or Adam's exp_avg) and b
+// (Adam's exp_avg_sq). Unused buffers are nil.
+type seg[F Float] struct{ p, g, a, b []F }
+
+func (s seg[F]) slice(lo, hi int) seg[F] {
+	out := seg[F]{p: s.p[lo:hi], g: s.g[lo:hi]}
+	if s.a != nil {
+		out.a = s.a[lo:hi]
+	}
+	if s.b != nil {
+		out.b = s.b[lo:hi]
+	}
+	return out
+}
+
+// kernel is one optimizer's update of one parameter for one step, split
+// so GC can sit in between. A GC unit is processed as sum* then apply* over
+// the same values (which are still in cache):
+//
+//   - placement "gradient": mu = sumGrad/M, then applyGrad(mu) updates the
+//     buffers and the values with the centralized gradient g' - mu.
+//   - placement "update": mu = sumUpdate/M (this pass also updates the
+//     buffers), then applyUpdate(mu) writes p -= U - mu.
+//   - no GC: applyGrad(0).
+//
+// Sums are accumulated in float64.
+type kernel[F Float] interface {
+	// sumGrad returns the sum of the gradient as the buffers will see it
+	// (clipped, plus coupled L2 decay).
+	sumGrad(s seg[F]) float64
+	// applyGrad updates buffers and values with that gradient minus mu.
+	applyGrad(s seg[F], mu F)
+	// sumUpdate updates the buffers and returns the sum of the update U
+	// (p_new = p - U), without touching the values.
+	sumUpdate(s seg[F]) float64
+	// applyUpdate recomputes U from the updated buffers and writes
+	// p -= U - mu.
+	applyUpdate(s seg[F], mu F)
+}

@@ -1,0 +1,99 @@
+package optim
+
+import "math"
+
+// adamKernel is torch.optim.Adam's update (coupled L2 weight decay wd) and,
+// when decoupled, torch.optim.AdamW's (p *= 1 - lr*wd before the step). With
+// t the parameter's step count, bc1 = 1 - beta1^t, bc2 = 1 - beta2^t:
+//
+//	d     = clip*g + wd*p          (wd is 0 for AdamW)
+//	m     = beta1*m + (1-beta1)*d
+//	v     = beta2*v + (1-beta2)*d*d
+//	denom = sqrt(v)/sqrt(bc2) + eps
+//	p     = p*(1 - lr*wd_decoupled) - (lr/bc1)*m/denom
+//
+// The authors' AdamW_GC2 scales its decay by lr/bc1 instead of lr; gcdet
+// follows torch's AdamW.
+type adamKernel[F Float] struct {
+	clip, wd        F // wd: coupled L2 coefficient (0 for AdamW)
+	b1, b2          F
+	omb1, omb2      F // 1 - beta
+	bc2sqrt, eps    F
+	negStep         F // -lr/bc1
+	stepSize, decay F // lr/bc1; 1 - lr*wd (AdamW)
+	lrwd            F // lr*wd (AdamW)
+	decoupled       bool
+}
+
+func sqrtF[F Float](x F) F { return F(math.Sqrt(float64(x))) }
+
+func (k *adamKernel[F]) sumGrad(s seg[F]) float64 {
+	p := s.p
+	g := s.g[:len(p)]
+	var sum float64
+	for i := range p {
+		sum += float64(k.clip*g[i] + k.wd*p[i])
+	}
+	return sum
+}
+
+func (k *adamKernel[F]) applyGrad(s seg[F], mu F) {
+	p := s.p
+	g := s.g[:len(p)]
+	m := s.a[:len(p)]
+	v := s.b[:len(p)]
+	clip, wd, b1, b2, omb1, omb2 := k.clip, k.wd, k.b1, k.b2, k.omb1, k.omb2
+	bc2sqrt, eps, negStep, decay := k.bc2sqrt, k.eps, k.negStep, k.decay
+	if k.decoupled {
+		for i := range p {
+			d := clip*g[i] - mu
+			mi := b1*m[i] + omb1*d
+			vi := b2*v[i] + omb2*d*d
+			m[i], v[i] = mi, vi
+			den := sqrtF(vi)/bc2sqrt + eps
+			p[i] = p[i]*decay + negStep*mi/den
+		}
+		return
+	}
+	for i := range p {
+		d := clip*g[i] + wd*p[i] - mu
+		mi := b1*m[i] + omb1*d
+		vi := b2*v[i] + omb2*d*d
+		m[i], v[i] = mi, vi
+		den := sqrtF(vi)/bc2sqrt + eps
+		p[i] += negStep * mi / den
+	}
+}
+
+func (k *adamKernel[F]) update(mi, vi, pi F) F {
+	u := k.stepSize * mi / (sqrtF(vi)/k.bc2sqrt + k.eps)
+	if k.decoupled {
+		u += k.lrwd * pi
+	}
+	return u
+}
+
+func (k *adamKernel[F]) sumUpdate(s seg[F]) float64 {
+	p := s.p
+	g := s.g[:len(p)]
+	m := s.a[:len(p)]
+	v := s.b[:len(p)]
+	var sum float64
+	for i := range p {
+		d := k.clip*g[i] + k.wd*p[i]
+		mi := k.b1*m[i] + k.omb1*d
+		vi := k.b2*v[i] + k.omb2*d*d
+		m[i], v[i] = mi, vi
+		sum += float64(k.update(mi, vi, p[i]))
+	}
+	return sum
+}
+
+func (k *adamKernel[F]) applyUpdate(s seg[F], mu F) {
+	p := s.p
+	m := s.a[:len(p)]
+	v := s.b[:len(p)]
+	for i := range p {
+		p[i] -= k.update(m[i], v[i], p[i]) - mu
+	}
+}
