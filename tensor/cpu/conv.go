@@ -1,0 +1,364 @@
+package cpu
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Convolution kernels: im2col + GEMM.
+//
+// Shapes: x [N, C, H, W], w [K, C/G, KH, KW], y [N, K, OH, OW], with G
+// groups. For each image and group the convolution is the matrix product
+//
+//	y[n, g] (K/G x OH*OW) = w[g] (K/G x C/G*KH*KW) * col (C/G*KH*KW x OH*OW)
+//
+// where col (im2col) holds the input pixels each output pixel sees. col is
+// never built whole: it is built for a chunk of output pixels at a time
+// (colChunk), which bounds the workspace to about colBudget bytes whatever
+// the image size. A 1x1 convolution with stride 1 and no padding needs no
+// col at all: x[n, g] is already the matrix.
+
+// ConvGeom is the geometry of a 2-D convolution.
+type ConvGeom struct {
+	N, C, H, W       int // input
+	K, KH, KW        int // output channels and kernel size
+	OH, OW           int // output size
+	StrideH, StrideW int
+	PadH, PadW       int
+	DilH, DilW       int
+	Groups           int
+}
+
+// OutSize is the output length of a convolution along one axis.
+func OutSize(in, k, stride, pad, dil int) int {
+	return (in+2*pad-dil*(k-1)-1)/stride + 1
+}
+
+// Validate panics when the geometry is inconsistent (programmer error).
+// OH and OW may be below OutSize: the kernels then compute the leading
+// output rows and columns only (a transposed convolution with
+// output_padding >= stride needs this).
+func (g ConvGeom) Validate(op string) {
+	ok := g.N >= 0 && g.C > 0 && g.H >= 0 && g.W >= 0 && g.K > 0 && g.KH > 0 && g.KW > 0 &&
+		g.StrideH > 0 && g.StrideW > 0 && g.PadH >= 0 && g.PadW >= 0 && g.DilH > 0 && g.DilW > 0 &&
+		g.Groups > 0 && g.C%g.Groups == 0 && g.K%g.Groups == 0 &&
+		g.OH <= OutSize(g.H, g.KH, g.StrideH, g.PadH, g.DilH) && g.OW <= OutSize(g.W, g.KW, g.StrideW, g.PadW, g.DilW) &&
+		g.OH > 0 && g.OW > 0
+	if !ok {
+		panic(fmt.Sprintf("%s: invalid convolution geometry %+v", op, g))
+	}
+}
+
+func (g ConvGeom) cg() int      { return g.C / g.Groups }       // input channels per group
+func (g ConvGeom) kg() int      { return g.K / g.Groups }       // output channels per group
+func (g ConvGeom) rows() int    { return g.cg() * g.KH * g.KW } // rows of col
+func (g ConvGeom) inPlane() int { return g.H * g.W }
+func (g ConvGeom) outPix() int  { return g.OH * g.OW }
+
+// direct reports whether x is its own col matrix (1x1, stride 1, no padding).
+func (g ConvGeom) direct() bool {
+	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0 && g.OH == g.H && g.OW == g.W
+}
+
+// colBudget bounds the bytes of one col chunk (a variable so tests can
+// force many chunks).
+var colBudget = 1 << 21
+
+// colChunk is the number of output pixels per col chunk.
+func (g ConvGeom) colChunk() int {
+	c := colBudget / 4 / g.rows()
+	if c < 256 {
+		c = 256
+	}
+	if c > g.outPix() {
+		c = g.outPix()
+	}
+	return c
+}
+
+var colPool sync.Pool
+
+// getCol returns a workspace of at least n floats.
+func getCol(n int) *[]float32 {
+	if p, ok := colPool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putCol(p *[]float32) { colPool.Put(p) }
+
+// im2col fills col (rows() x (p1-p0), row-major) with the input pixels seen
+// by output pixels [p0, p1) of one image and group; xg is that image's
+// group's channels [C/G, H, W]. Out-of-image taps are 0.
+func im2col(g ConvGeom, xg []float32, p0, p1 int, col []float32) {
+	cols := p1 - p0
+	kk := g.KH * g.KW
+	Parallel(g.rows(), 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			c, t := r/kk, r%kk
+			ki, kj := t/g.KW, t%g.KW
+			im2colRow(g, xg[c*g.inPlane():(c+1)*g.inPlane()], ki, kj, p0, p1, col[r*cols:(r+1)*cols])
+		}
+	})
+}
+
+// im2colRow fills one row of col: tap (ki, kj) of plane xc for output
+// pixels [p0, p1).
+func im2colRow(g ConvGeom, xc []float32, ki, kj, p0, p1 int, dst []float32) {
+	oh, ow := p0/g.OW, p0%g.OW
+	offH := ki*g.DilH - g.PadH
+	offW := kj*g.DilW - g.PadW
+	for p := p0; p < p1; {
+		n := g.OW - ow // pixels left in this output row
+		if n > p1-p {
+			n = p1 - p
+		}
+		seg := dst[p-p0 : p-p0+n]
+		ih := oh*g.StrideH + offH
+		if ih < 0 || ih >= g.H {
+			clear(seg)
+		} else {
+			src := xc[ih*g.W : (ih+1)*g.W]
+			iw := ow*g.StrideW + offW
+			if g.StrideW == 1 {
+				// Valid columns: 0 <= iw+j < W.
+				j0, j1 := 0, n
+				if iw < 0 {
+					j0 = min(-iw, n)
+				}
+				if iw+n > g.W {
+					j1 = max(g.W-iw, j0)
+				}
+				clear(seg[:j0])
+				copy(seg[j0:j1], src[iw+j0:iw+j1])
+				clear(seg[j1:])
+			} else {
+				for j := range seg {
+					if c := iw + j*g.StrideW; c >= 0 && c < g.W {
+						seg[j] = src[c]
+					} else {
+						seg[j] = 0
+					}
+				}
+			}
+		}
+		p += n
+		oh, ow = oh+1, 0
+	}
+}
+
+// col2im adds col (rows() x (p1-p0)) back into the image: the transpose of
+// im2col. dxg is one image's group's gradient [C/G, H, W].
+func col2im(g ConvGeom, col []float32, p0, p1 int, dxg []float32) {
+	cols := p1 - p0
+	kk := g.KH * g.KW
+	// Rows of one channel touch only that channel's plane: split by channel.
+	Parallel(g.cg(), 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane := dxg[c*g.inPlane() : (c+1)*g.inPlane()]
+			for t := 0; t < kk; t++ {
+				r := c*kk + t
+				col2imRow(g, plane, t/g.KW, t%g.KW, p0, p1, col[r*cols:(r+1)*cols])
+			}
+		}
+	})
+}
+
+func col2imRow(g ConvGeom, dc []float32, ki, kj, p0, p1 int, src []float32) {
+	oh, ow := p0/g.OW, p0%g.OW
+	offH := ki*g.DilH - g.PadH
+	offW := kj*g.DilW - g.PadW
+	for p := p0; p < p1; {
+		n := g.OW - ow
+		if n > p1-p {
+			n = p1 - p
+		}
+		seg := src[p-p0 : p-p0+n]
+		ih := oh*g.StrideH + offH
+		if ih >= 0 && ih < g.H {
+			dst := dc[ih*g.W : (ih+1)*g.W]
+			iw := ow*g.StrideW + offW
+			if g.StrideW == 1 {
+				j0, j1 := 0, n
+				if iw < 0 {
+					j0 = min(-iw, n)
+				}
+				if iw+n > g.W {
+					j1 = max(g.W-iw, j0)
+				}
+				d := dst[iw+j0 : iw+j1]
+				for j, v := range seg[j0:j1] {
+					d[j] += v
+				}
+			} else {
+				for j, v := range seg {
+					if c := iw + j*g.StrideW; c >= 0 && c < g.W {
+						dst[c] += v
+					}
+				}
+			}
+		}
+		p += n
+		oh, ow = oh+1, 0
+	}
+}
+
+// Conv2d computes y = conv(x, w) + b (b may be nil), overwriting y.
+func Conv2d(g ConvGeom, y, x, w, b []float32) {
+	g.Validate("cpu.Conv2d")
+	checkLen("cpu.Conv2d", "x", x, g.N*g.C*g.inPlane())
+	checkLen("cpu.Conv2d", "w", w, g.K*g.rows())
+	checkLen("cpu.Conv2d", "y", y, g.N*g.K*g.outPix())
+	if b != nil {
+		checkLen("cpu.Conv2d", "b", b, g.K)
+	}
+	P, R, kg := g.outPix(), g.rows(), g.kg()
+	var ws *[]float32
+	chunk := P
+	if !g.direct() {
+		chunk = g.colChunk()
+		ws = getCol(R * chunk)
+		defer putCol(ws)
+	}
+	for n := 0; n < g.N; n++ {
+		for gr := 0; gr < g.Groups; gr++ {
+			xg := x[(n*g.C+gr*g.cg())*g.inPlane():]
+			yg := y[(n*g.K+gr*kg)*P:]
+			wg := w[gr*kg*R:]
+			for p0 := 0; p0 < P; p0 += chunk {
+				p1 := min(p0+chunk, P)
+				if g.direct() {
+					Sgemm(false, false, kg, p1-p0, R, 1, wg, R, xg[p0:], P, 0, yg[p0:], P)
+					continue
+				}
+				col := (*ws)[:R*(p1-p0)]
+				im2col(g, xg, p0, p1, col)
+				Sgemm(false, false, kg, p1-p0, R, 1, wg, R, col, p1-p0, 0, yg[p0:], P)
+			}
+		}
+	}
+	if b != nil {
+		AddChannelBias(y, b, g.N, g.K, P)
+	}
+}
+
+// Conv2dBackwardData computes dx, the gradient of the convolution with
+// respect to x given dy, overwriting dx.
+func Conv2dBackwardData(g ConvGeom, dx, dy, w []float32) {
+	g.Validate("cpu.Conv2dBackwardData")
+	checkLen("cpu.Conv2dBackwardData", "dx", dx, g.N*g.C*g.inPlane())
+	checkLen("cpu.Conv2dBackwardData", "w", w, g.K*g.rows())
+	checkLen("cpu.Conv2dBackwardData", "dy", dy, g.N*g.K*g.outPix())
+	P, R, kg := g.outPix(), g.rows(), g.kg()
+	if g.direct() {
+		for n := 0; n < g.N; n++ {
+			for gr := 0; gr < g.Groups; gr++ {
+				// dx[n, g] (C/G x P) = w[g]^T (C/G x K/G) * dy[n, g] (K/G x P)
+				Sgemm(true, false, R, P, kg, 1, w[gr*kg*R:], R, dy[(n*g.K+gr*kg)*P:], P, 0, dx[(n*g.C+gr*g.cg())*P:], P)
+			}
+		}
+		return
+	}
+	clear(dx[:g.N*g.C*g.inPlane()])
+	chunk := g.colChunk()
+	ws := getCol(R * chunk)
+	defer putCol(ws)
+	for n := 0; n < g.N; n++ {
+		for gr := 0; gr < g.Groups; gr++ {
+			dxg := dx[(n*g.C+gr*g.cg())*g.inPlane():]
+			dyg := dy[(n*g.K+gr*kg)*P:]
+			wg := w[gr*kg*R:]
+			for p0 := 0; p0 < P; p0 += chunk {
+				p1 := min(p0+chunk, P)
+				col := (*ws)[:R*(p1-p0)]
+				Sgemm(true, false, R, p1-p0, kg, 1, wg, R, dyg[p0:], P, 0, col, p1-p0)
+				col2im(g, col, p0, p1, dxg)
+			}
+		}
+	}
+}
+
+// Conv2dBackwardFilter computes dw, the gradient of the convolution with
+// respect to w given x and dy, overwriting dw.
+func Conv2dBackwardFilter(g ConvGeom, dw, x, dy []float32) {
+	g.Validate("cpu.Conv2dBackwardFilter")
+	checkLen("cpu.Conv2dBackwardFilter", "x", x, g.N*g.C*g.inPlane())
+	checkLen("cpu.Conv2dBackwardFilter", "dw", dw, g.K*g.rows())
+	checkLen("cpu.Conv2dBackwardFilter", "dy", dy, g.N*g.K*g.outPix())
+	P, R, kg := g.outPix(), g.rows(), g.kg()
+	var ws *[]float32
+	chunk := P
+	if !g.direct() {
+		chunk = g.colChunk()
+		ws = getCol(R * chunk)
+		defer putCol(ws)
+	}
+	for gr := 0; gr < g.Groups; gr++ {
+		dwg := dw[gr*kg*R:]
+		beta := float32(0)
+		for n := 0; n < g.N; n++ {
+			xg := x[(n*g.C+gr*g.cg())*g.inPlane():]
+			dyg := dy[(n*g.K+gr*kg)*P:]
+			for p0 := 0; p0 < P; p0 += chunk {
+				p1 := min(p0+chunk, P)
+				// dw[g] (K/G x R) += dy[n, g][:, p0:p1] (K/G x cols) * col^T (cols x R)
+				if g.direct() {
+					Sgemm(false, true, kg, R, p1-p0, 1, dyg[p0:], P, xg[p0:], P, beta, dwg, R)
+				} else {
+					col := (*ws)[:R*(p1-p0)]
+					im2col(g, xg, p0, p1, col)
+					Sgemm(false, true, kg, R, p1-p0, 1, dyg[p0:], P, col, p1-p0, beta, dwg, R)
+				}
+				beta = 1
+			}
+		}
+		if beta == 0 { // N == 0
+			clear(dwg[:kg*R])
+		}
+	}
+}
+
+// AddChannelBias adds b[c] to every element of channel c of y [n, c, hw].
+func AddChannelBias(y, b []float32, n, c, hw int) {
+	checkLen("cpu.AddChannelBias", "y", y, n*c*hw)
+	checkLen("cpu.AddChannelBias", "b", b, c)
+	Parallel(n*c, max(1, 1<<14/max(hw, 1)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := b[i%c]
+			row := y[i*hw : (i+1)*hw]
+			for j := range row {
+				row[j] += v
+			}
+		}
+	})
+}
+
+// ChannelSum sets db[c] to the sum of channel c of dy [n, c, hw] (the bias
+// gradient), accumulated in float64.
+func ChannelSum(db, dy []float32, n, c, hw int) {
+	checkLen("cpu.ChannelSum", "dy", dy, n*c*hw)
+	checkLen("cpu.ChannelSum", "db", db, c)
+	Parallel(c, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			s := 0.0
+			for i := 0; i < n; i++ {
+				var part float32
+				for _, v := range dy[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					part += v
+				}
+				s += float64(part)
+			}
+			db[ch] = float32(s)
+		}
+	})
+}
+
+// checkLen panics when a buffer is shorter than the geometry needs.
+func checkLen(op, name string, s []float32, n int) {
+	if len(s) < n {
+		panic(fmt.Sprintf("%s: %s has %d elements, needs %d", op, name, len(s), n))
+	}
+}

@@ -1,0 +1,131 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv is the direct float64 definition of the convolution and its
+// gradients: y = conv(x, w); dx, dw are the gradients for output gradient dy.
+func naiveConv(g ConvGeom, x, w, dy []float32) (y, dx, dw []float64) {
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	y = make([]float64, g.N*g.K*g.OH*g.OW)
+	dx = make([]float64, len(x))
+	dw = make([]float64, len(w))
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			gr := k / kg
+			for oh := 0; oh < g.OH; oh++ {
+				for ow := 0; ow < g.OW; ow++ {
+					yi := ((n*g.K+k)*g.OH+oh)*g.OW + ow
+					s := 0.0
+					for c := 0; c < cg; c++ {
+						for i := 0; i < g.KH; i++ {
+							for j := 0; j < g.KW; j++ {
+								ih := oh*g.StrideH - g.PadH + i*g.DilH
+								iw := ow*g.StrideW - g.PadW + j*g.DilW
+								if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+									continue
+								}
+								xi := ((n*g.C+gr*cg+c)*g.H+ih)*g.W + iw
+								wi := ((k*cg+c)*g.KH+i)*g.KW + j
+								s += float64(x[xi]) * float64(w[wi])
+								dx[xi] += float64(dy[yi]) * float64(w[wi])
+								dw[wi] += float64(dy[yi]) * float64(x[xi])
+							}
+						}
+					}
+					y[yi] = s
+				}
+			}
+		}
+	}
+	return y, dx, dw
+}
+
+func geom(n, c, h, w, k, kh, kw, s, p, d, groups int) ConvGeom {
+	return ConvGeom{N: n, C: c, H: h, W: w, K: k, KH: kh, KW: kw,
+		OH: OutSize(h, kh, s, p, d), OW: OutSize(w, kw, s, p, d),
+		StrideH: s, StrideW: s, PadH: p, PadW: p, DilH: d, DilW: d, Groups: groups}
+}
+
+var convCases = []ConvGeom{
+	geom(2, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1),
+	geom(1, 4, 9, 8, 6, 3, 3, 2, 1, 1, 2),
+	geom(2, 2, 11, 10, 3, 3, 2, 1, 2, 2, 1),
+	geom(1, 8, 5, 5, 8, 1, 1, 1, 0, 1, 1),   // direct 1x1
+	geom(3, 6, 6, 7, 4, 1, 1, 1, 0, 1, 2),   // direct 1x1, groups
+	geom(1, 5, 9, 9, 7, 1, 1, 2, 0, 1, 1),   // strided 1x1
+	geom(1, 3, 40, 50, 5, 5, 5, 1, 2, 1, 1), // several col chunks when the budget is small
+	geom(1, 4, 6, 6, 4, 3, 3, 3, 2, 2, 4),   // depthwise, stride 3
+}
+
+func TestConvKernels(t *testing.T) {
+	t.Run("one-chunk", testConvKernels)
+	old := colBudget
+	colBudget = 1 // 256-pixel chunks that split output rows
+	defer func() { colBudget = old }()
+	t.Run("chunked", testConvKernels)
+}
+
+func testConvKernels(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, g := range convCases {
+			t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+				x := randSlice(rng, g.N*g.C*g.H*g.W)
+				w := randSlice(rng, g.K*g.C/g.Groups*g.KH*g.KW)
+				b := randSlice(rng, g.K)
+				dy := randSlice(rng, g.N*g.K*g.OH*g.OW)
+				wantY, wantDx, wantDw := naiveConv(g, x, w, dy)
+				y := make([]float32, len(wantY))
+				Conv2d(g, y, x, w, b)
+				for i := range wantY {
+					wantY[i] += float64(b[(i/(g.OH*g.OW))%g.K])
+				}
+				near(t, "y", y, wantY)
+				dx := randSlice(rng, len(x)) // must be overwritten
+				Conv2dBackwardData(g, dx, dy, w)
+				near(t, "dx", dx, wantDx)
+				dw := randSlice(rng, len(w))
+				Conv2dBackwardFilter(g, dw, x, dy)
+				near(t, "dw", dw, wantDw)
+				db := make([]float32, g.K)
+				ChannelSum(db, dy, g.N, g.K, g.OH*g.OW)
+				for k := 0; k < g.K; k++ {
+					s := 0.0
+					for n := 0; n < g.N; n++ {
+						for _, v := range dy[(n*g.K+k)*g.OH*g.OW : (n*g.K+k+1)*g.OH*g.OW] {
+							s += float64(v)
+						}
+					}
+					if math.Abs(float64(db[k])-s) > 1e-4*(1+math.Abs(s)) {
+						t.Fatalf("db[%d] = %g, want %g", k, db[k], s)
+					}
+				}
+			})
+		}
+	})
+}
+
+func near(t *testing.T, name string, got []float32, want []float64) {
+	t.Helper()
+	for i, w := range want {
+		if d := math.Abs(float64(got[i]) - w); !(d <= 1e-4*(1+math.Abs(w))) {
+			t.Fatalf("%s[%d] = %g, want %g", name, i, got[i], w)
+		}
+	}
+}
+
+func TestConvGeomValidate(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("bad geometry did not panic")
+		}
+	}()
+	g := geom(1, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1)
+	g.OH++
+	Conv2d(g, make([]float32, 200), make([]float32, 75), make([]float32, 108), nil)
+}
