@@ -17,3 +17,21 @@ func Relu(x *Tensor) *Tensor { return unary("Relu", OpRelu, x) }
 
 // Sigmoid is 1/(1+exp(-x)).
 func Sigmoid(x *Tensor) *Tensor { return unary("Sigmoid", OpSigmoid, x) }
+
+// Exp is e^x.
+func Exp(x *Tensor) *Tensor { return unary("Exp", OpExp, x) }
+
+// Log is the natural logarithm (NaN below 0, -Inf at 0).
+func Log(x *Tensor) *Tensor { return unary("Log", OpLog, x) }
+
+// Neg is -x.
+func Neg(x *Tensor) *Tensor { return unary("Neg", OpNeg, x) }
+
+// Sqrt is the square root.
+func Sqrt(x *Tensor) *Tensor { return unary("Sqrt", OpSqrt, x) }
+
+// Abs is |x|; its gradient at 0 is 0, as in PyTorch.
+func Abs(x *Tensor) *Tensor { return unary("Abs", OpAbs, x) }
+
+// Tanh is the hyperbolic tangent.
+func Tanh(x *Tensor) *Tensor { return unary("Tanh", OpTanh, x) }
