@@ -34,7 +34,7 @@ func TestUnaryGrad(t *testing.T) {
 
 func TestGradAccumulatesAcrossBackward(t *testing.T) {
 	x := tensor.FromSlice([]float32{1, -2, 3}, 3).SetRequiresGrad(true)
-	tensor.SumAll(tensor.Mul(x, x)).Backward()      // 2x
+	tensor.SumAll(tensor.Mul(x, x)).Backward()       // 2x
 	tensor.SumAll(tensor.MulScalar(x, 3)).Backward() // + 3
 	want := []float64{5, -1, 9}
 	opsClose(t, "x.Grad", x.Grad, []int{3}, want)
