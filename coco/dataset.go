@@ -1,7 +1,6 @@
 package coco
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,38 +53,51 @@ func LoadFile(path, imageDir string) (*Dataset, error) {
 }
 
 // Decode reads an instances JSON document from r; name is used in errors.
-// Truncated or malformed JSON is an error naming the byte offset.
+// Truncated or malformed JSON is an error naming the byte offset. The
+// non-standard tokens NaN, Infinity and -Infinity that Python's json module
+// writes are accepted in numbers, so that Validate can name the annotation
+// that holds them.
 func Decode(r io.Reader, name string) (*Dataset, error) {
-	var f File
-	br := bufio.NewReaderSize(r, 1<<20)
-	dec := json.NewDecoder(br)
-	if err := dec.Decode(&f); err != nil {
-		return nil, jsonError(name, dec, err)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("coco: %s: %w", name, err)
 	}
-	// Anything but white space after the document is an error too.
-	if _, err := dec.Token(); err != io.EOF {
-		if err == nil {
-			err = errors.New("data after the top-level object")
+	return DecodeBytes(b, name)
+}
+
+// DecodeBytes is Decode on an in-memory document.
+func DecodeBytes(b []byte, name string) (*Dataset, error) {
+	var f File
+	err := json.Unmarshal(b, &f)
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset > 0 && se.Offset <= int64(len(b)) && nonFiniteAt(b, int(se.Offset)-1) {
+		if clean, ok := sanitizeNonFinite(b); ok {
+			f = File{}
+			if err = json.Unmarshal(clean, &f); err == nil {
+				restoreNonFinite(&f)
+			}
 		}
-		return nil, jsonError(name, dec, err)
+	}
+	if err != nil {
+		return nil, jsonError(name, len(b), err)
 	}
 	d := NewDataset(&f)
 	d.Path = name
 	return d, nil
 }
 
-func jsonError(name string, dec *json.Decoder, err error) error {
+func jsonError(name string, size int, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("coco: %s: truncated JSON (unexpected end at byte %d)", name, dec.InputOffset())
+	case errors.As(err, &se) && se.Error() == "unexpected end of JSON input":
+		return fmt.Errorf("coco: %s: truncated JSON (ends at byte %d inside a value)", name, size)
 	case errors.As(err, &se):
 		return fmt.Errorf("coco: %s: invalid JSON at byte %d: %v", name, se.Offset, se)
 	case errors.As(err, &te):
 		return fmt.Errorf("coco: %s: wrong JSON type at byte %d (field %s): %v", name, te.Offset, te.Field, err)
 	}
-	return fmt.Errorf("coco: %s: near byte %d: %w", name, dec.InputOffset(), err)
+	return fmt.Errorf("coco: %s: %w", name, err)
 }
 
 // NewDataset indexes f (which it keeps, not copies).

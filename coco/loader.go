@@ -65,6 +65,7 @@ type Loader struct {
 	jobs    chan job
 	state   SamplerState
 	err     error
+	closed  atomic.Bool
 }
 
 type pending struct {
@@ -184,6 +185,9 @@ var ErrClosed = errors.New("coco: loader closed")
 // (a batch whose images all failed is skipped).
 func (l *Loader) Next() (*Batch, error) {
 	for {
+		if l.closed.Load() {
+			return nil, ErrClosed
+		}
 		if l.err != nil {
 			return nil, l.err
 		}
@@ -244,8 +248,11 @@ func (l *Loader) log(err error) {
 // it as LoaderConfig.Resume to continue with the following batch.
 func (l *Loader) State() SamplerState { return l.state.clone() }
 
-// Close stops the goroutines and waits for them.
+// Close stops the goroutines and waits for them; Next then returns
+// ErrClosed. Close may be called from another goroutine than Next's, and
+// more than once.
 func (l *Loader) Close() error {
+	l.closed.Store(true)
 	l.cancel()
 	l.wg.Wait()
 	return nil

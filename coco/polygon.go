@@ -3,6 +3,8 @@ package coco
 import (
 	"fmt"
 	"math"
+
+	"github.com/gcdet/gcdet/coco/mask"
 )
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -32,8 +34,8 @@ func (s *Segmentation) check() error {
 		}
 		return nil
 	}
-	if s.CountsString == "" && s.Size[0]*s.Size[1] != 0 {
-		return fmt.Errorf("RLE has empty counts for size %v", s.Size)
+	if _, err := mask.FromCompressed(s.CountsString, s.Size[0], s.Size[1]); err != nil {
+		return fmt.Errorf("RLE counts string: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package coco
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/gcdet/gcdet/coco/mask"
 )
 
 // Sample is one image ready for the model, as plain Go data.
@@ -134,5 +136,54 @@ func (g Geometry) mask(a *Annotation) (Mask, error) {
 		}
 		return m, nil
 	}
-	return Mask{}, fmt.Errorf("annotation %d (image %d): RLE masks need package coco/mask", a.ID, a.ImageID)
+	r, err := mask.FrSegmentation(mask.Segmentation(*seg), g.OrigH, g.OrigW)
+	if err != nil {
+		return Mask{}, fmt.Errorf("annotation %d (image %d): %w", a.ID, a.ImageID, err)
+	}
+	m, err := r.DecodeRowMajor()
+	if err != nil {
+		return Mask{}, fmt.Errorf("annotation %d (image %d): %w", a.ID, a.ImageID, err)
+	}
+	return Mask{Bitmap: g.resizeBitmap(m)}, nil
+}
+
+// resizeBitmap maps a row-major OrigH x OrigW mask to H x W with nearest
+// neighbour sampling (PIL's NEAREST: source (i+0.5)*in/out, truncated), then
+// mirrors it if Flip.
+func (g Geometry) resizeBitmap(m []uint8) []uint8 {
+	out := make([]uint8, g.W*g.H)
+	sx := make([]int, g.W)
+	for x := range sx {
+		v := min(int((float64(x)+0.5)*float64(g.OrigW)/float64(g.W)), g.OrigW-1)
+		if g.Flip {
+			sx[g.W-1-x] = v
+		} else {
+			sx[x] = v
+		}
+	}
+	for y := 0; y < g.H; y++ {
+		syr := min(int((float64(y)+0.5)*float64(g.OrigH)/float64(g.H)), g.OrigH-1)
+		src := m[syr*g.OrigW : (syr+1)*g.OrigW]
+		dst := out[y*g.W : (y+1)*g.W]
+		for x, v := range sx {
+			dst[x] = src[v]
+		}
+	}
+	return out
+}
+
+// RLE rasterizes the mask at the model-input size h x w (the sample's
+// H and W): polygons with pycocotools' rule (mask.FrPolygons), bitmaps
+// encoded as they are. A mask with neither gives an error.
+func (m Mask) RLE(h, w int) (mask.RLE, error) {
+	switch {
+	case m.Bitmap != nil:
+		if len(m.Bitmap) != h*w {
+			return mask.RLE{}, fmt.Errorf("coco: bitmap has %d pixels, not %dx%d", len(m.Bitmap), h, w)
+		}
+		return mask.EncodeRowMajor(m.Bitmap, h, w)
+	case len(m.Polygons) > 0:
+		return mask.FrPolygons(m.Polygons, h, w)
+	}
+	return mask.RLE{}, fmt.Errorf("coco: empty instance mask")
 }

@@ -11,6 +11,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"unsafe"
 )
 
 // Info is the optional "info" block.
@@ -86,6 +88,10 @@ func (s *Segmentation) UnmarshalJSON(b []byte) error {
 	}
 	switch b[0] {
 	case '[':
+		if polys, ok := parsePolygons(b); ok {
+			s.Polygons = polys
+			return nil
+		}
 		return json.Unmarshal(b, &s.Polygons)
 	case '{':
 		var raw struct {
@@ -140,3 +146,121 @@ type File struct {
 	Annotations []Annotation `json:"annotations"`
 	Categories  []Category   `json:"categories"`
 }
+
+// parsePolygons is a fast path for the common polygon form
+// [[x, y, ...], ...]: plain numbers and white space only. It reports false
+// for anything else, which then goes through encoding/json (and its
+// errors).
+func parsePolygons(b []byte) ([][]float64, bool) {
+	i := 0
+	ws := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+			i++
+		}
+	}
+	ws()
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i++
+	polys := [][]float64{}
+	ws()
+	if i < len(b) && b[i] == ']' {
+		i++
+		ws()
+		return polys, i == len(b)
+	}
+	for {
+		ws()
+		if i >= len(b) || b[i] != '[' {
+			return nil, false
+		}
+		i++
+		p := make([]float64, 0, 32)
+		ws()
+		if i < len(b) && b[i] == ']' {
+			i++
+		} else {
+			for {
+				ws()
+				j := jsonNumberEnd(b, i)
+				if j < 0 {
+					return nil, false
+				}
+				v, err := strconv.ParseFloat(unsafeString(b[i:j]), 64)
+				if err != nil {
+					return nil, false
+				}
+				p = append(p, v)
+				i = j
+				ws()
+				if i >= len(b) {
+					return nil, false
+				}
+				if b[i] == ',' {
+					i++
+					continue
+				}
+				if b[i] == ']' {
+					i++
+					break
+				}
+				return nil, false
+			}
+		}
+		polys = append(polys, p)
+		ws()
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] == ']' {
+			i++
+			ws()
+			return polys, i == len(b)
+		}
+		return nil, false
+	}
+}
+
+// jsonNumberEnd returns the end of the JSON number starting at b[i]
+// (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), or -1.
+func jsonNumberEnd(b []byte, i int) int {
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return -1
+		}
+	}
+	return i
+}
+
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

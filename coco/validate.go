@@ -310,7 +310,7 @@ func (d *Dataset) checkImage(i int, decode bool) []Problem {
 		p.Kind, p.Message = "corrupt_image", err.Error()
 		return []Problem{p}
 	}
-	if w != im.Width || h != im.Height {
+	if im.Width > 0 && im.Height > 0 && (w != im.Width || h != im.Height) {
 		p.Kind, p.Message = "image_size_mismatch", fmt.Sprintf("file is %dx%d, JSON says %dx%d", w, h, im.Width, im.Height)
 		return []Problem{p}
 	}

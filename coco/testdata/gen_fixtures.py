@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Regenerates coco/testdata from ../shared/data/coco128 (run from the repository root:
+/usr/bin/python3 coco/testdata/gen_fixtures.py).
+
+- mini/: three real coco128 images (landscape, crowd RLE, portrait) and their annotations
+  (instances.json: every annotation of those images, all 80 categories).
+- mini/expected.json: counts computed here with plain json, for the Go tests to compare.
+- formats/: the same small picture saved as grayscale JPEG, CMYK JPEG, RGBA PNG, paletted PNG,
+  16-bit grayscale PNG and as 8-bit RGB PNG (the reference pixels), plus a truncated JPEG;
+  formats/expected.json holds PIL's RGB conversion of a few pixels of each.
+"""
+import json, os, shutil
+import numpy as np
+from PIL import Image
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)))
+SRC = os.path.join(ROOT, '..', '..', '..', 'shared', 'data', 'coco128')
+IDS = [536, 643, 562]
+
+def mini():
+    out = os.path.join(ROOT, 'mini')
+    os.makedirs(os.path.join(out, 'images'), exist_ok=True)
+    d = json.load(open(os.path.join(SRC, 'annotations', 'instances_train2017.json')))
+    images = [i for i in d['images'] if i['id'] in IDS]
+    anns = [a for a in d['annotations'] if a['image_id'] in IDS]
+    for i in images:
+        shutil.copy(os.path.join(SRC, 'train2017', i['file_name']), os.path.join(out, 'images', i['file_name']))
+    j = {'info': d['info'], 'licenses': d['licenses'], 'images': images, 'annotations': anns, 'categories': d['categories']}
+    json.dump(j, open(os.path.join(out, 'instances.json'), 'w'))
+    exp = {
+        'images': len(images), 'annotations': len(anns), 'categories': len(d['categories']),
+        'crowd': sum(a['iscrowd'] for a in anns),
+        'rle': sum(isinstance(a['segmentation'], dict) for a in anns),
+        'per_image': {str(i['id']): sum(a['image_id'] == i['id'] for a in anns) for i in images},
+        'polygon_points': sum(len(p) // 2 for a in anns if isinstance(a['segmentation'], list) for p in a['segmentation']),
+    }
+    json.dump(exp, open(os.path.join(out, 'expected.json'), 'w'), indent=1)
+
+def formats():
+    out = os.path.join(ROOT, 'formats')
+    os.makedirs(out, exist_ok=True)
+    im = Image.open(os.path.join(SRC, 'train2017', '000000000536.jpg')).convert('RGB').resize((64, 48), Image.BILINEAR)
+    im.save(os.path.join(out, 'rgb.png'))
+    im.convert('L').save(os.path.join(out, 'gray.jpg'), quality=95)
+    im.convert('CMYK').save(os.path.join(out, 'cmyk.jpg'), quality=95)
+    rgba = im.convert('RGBA'); rgba.putalpha(200); rgba.save(os.path.join(out, 'rgba.png'))
+    im.convert('P', palette=Image.ADAPTIVE, colors=32).save(os.path.join(out, 'palette.png'))
+    g16 = np.array(im.convert('L')).astype(np.uint16) * 257
+    Image.fromarray(g16).save(os.path.join(out, 'gray16.png'))
+    im.save(os.path.join(out, 'rgb.jpg'), quality=95)
+    b = open(os.path.join(out, 'rgb.jpg'), 'rb').read()
+    open(os.path.join(out, 'truncated.jpg'), 'wb').write(b[:len(b) // 2])
+    open(os.path.join(out, 'notanimage.jpg'), 'wb').write(b'hello, not an image\n')
+    pts = [(0, 0), (63, 47), (10, 20), (40, 5)]
+    exp = {}
+    for name in ['rgb.png', 'gray.jpg', 'cmyk.jpg', 'rgba.png', 'palette.png', 'gray16.png']:
+        p = Image.open(os.path.join(out, name))
+        # PIL clips 16-bit values when converting; a 16-bit PNG's expected pixels are its high bytes.
+        rgb = p.convert('RGB') if p.mode not in ('I', 'I;16') else im.convert('L').convert('RGB')
+        exp[name] = {'mode': p.mode, 'size': list(p.size), 'pixels': [list(rgb.getpixel(q)) for q in pts]}
+    exp['points'] = pts
+    # PIL's BILINEAR resize (what detectron2's ResizeTransform calls) up and down, and mirrored.
+    for (w, h) in [(100, 75), (30, 20), (64, 101)]:
+        im.resize((w, h), Image.BILINEAR).save(os.path.join(out, 'resize_%dx%d.png' % (w, h)))
+    im.transpose(Image.FLIP_LEFT_RIGHT).resize((100, 75), Image.BILINEAR).save(os.path.join(out, 'resize_flip_100x75.png'))
+    json.dump(exp, open(os.path.join(out, 'expected.json'), 'w'), indent=1)
+
+mini()
+formats()
