@@ -1,6 +1,3 @@
-// Package nn holds gcdet's layers (Conv2d, ConvTranspose2d, Linear, norms),
-// their parameters and state dicts. Layers are thin: they own Params and call
-// ops of package tensor, so they run on any tensor backend.
 package nn
 
 import "github.com/gcdet/gcdet/tensor"
@@ -45,6 +42,10 @@ type Param struct {
 	Value *tensor.Tensor
 	// Trainable is false for frozen parameters (freeze_at, frozen BN).
 	Trainable bool
+	// Groups is the groups hyper-parameter of a grouped conv or
+	// conv-transpose weight (0 or 1: not grouped); optimizers that reshape
+	// weight gradients per group (GC on conv-transpose) read it.
+	Groups int
 }
 
 // NewParam makes a parameter around value, marking it for gradients when
