@@ -16,7 +16,7 @@ func BoxIoU(dt, gt [][4]float64, iscrowd []bool) []float64 {
 	for g := range gt {
 		crowd := iscrowd != nil && iscrowd[g]
 		for d := range dt {
-			o[d*n+g] = boxIoU(&dt[d], &gt[g], crowd)
+			o[d*n+g] = BoxPairIoU(&dt[d], &gt[g], crowd)
 		}
 	}
 	return o
@@ -37,9 +37,10 @@ func fmax(a, b float64) float64 {
 	return b
 }
 
-// boxIoU is bbIou for one pair. The explicit float64 conversions keep the
-// compiler from fusing multiply-adds, which would change the last bit.
-func boxIoU(D, G *[4]float64, crowd bool) float64 {
+// BoxPairIoU is BoxIoU for one detection box D and one ground-truth box G.
+func BoxPairIoU(D, G *[4]float64, crowd bool) float64 {
+	// The explicit float64 conversions keep the compiler from fusing
+	// multiply-adds, which would change the last bit.
 	w := fmin(D[2]+D[0], G[2]+G[0]) - fmax(D[0], G[0])
 	if w <= 0 {
 		return 0
@@ -98,7 +99,7 @@ func IoU(dt, gt []RLE, iscrowd []bool) ([]float64, error) {
 			crowd := iscrowd != nil && iscrowd[g]
 			// Boxes that do not overlap bound masks that do not: skip the
 			// run walk, as pycocotools does.
-			if boxIoU(&db[d], &gb[g], crowd) > 0 {
+			if BoxPairIoU(&db[d], &gb[g], crowd) > 0 {
 				o[d*n+g] = PairIoU(&dt[d], &gt[g], crowd)
 			}
 		}
