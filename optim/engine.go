@@ -46,6 +46,9 @@ type engine[F Float] struct {
 	items     []item
 	normItems []item
 	workers   int
+	// scratch holds one GC unit's update per worker (placement "update").
+	scratch [][]F
+	maxM    int // largest GC unit
 }
 
 func newEngine[F Float](cfg Config, plan *plan, workers int) *engine[F] {
@@ -56,6 +59,9 @@ func newEngine[F Float](cfg Config, plan *plan, workers int) *engine[F] {
 	for i, pp := range plan.params {
 		s := &slot[F]{name: pp.Name, shape: pp.Shape, n: numel(pp.Shape), group: pp.group, layout: pp.layout}
 		e.slots = append(e.slots, s)
+		if s.layout.kind != layoutNone {
+			e.maxM = max(e.maxM, s.layout.m)
+		}
 		per := 1
 		if s.layout.m > 0 {
 			per = max(1, itemTarget/s.layout.m)
@@ -78,19 +84,20 @@ func numel(shape []int) int {
 	return n
 }
 
-// parallel runs f(i) for i in [0, n) on the engine's workers.
-func (e *engine[F]) parallel(n int, f func(i int)) {
-	w := min(e.workers, n)
-	if w <= 1 {
+// parallel runs f(w, i) for i in [0, n) on the engine's workers; w is the
+// worker's index in [0, workers).
+func (e *engine[F]) parallel(n int, f func(w, i int)) {
+	nw := min(e.workers, n)
+	if nw <= 1 {
 		for i := 0; i < n; i++ {
-			f(i)
+			f(0, i)
 		}
 		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	wg.Add(w)
-	for range w {
+	wg.Add(nw)
+	for w := range nw {
 		go func() {
 			defer wg.Done()
 			for {
@@ -98,7 +105,7 @@ func (e *engine[F]) parallel(n int, f func(i int)) {
 				if i >= n {
 					return
 				}
-				f(i)
+				f(w, i)
 			}
 		}()
 	}
@@ -109,7 +116,7 @@ func (e *engine[F]) parallel(n int, f func(i int)) {
 // in a fixed order (the result does not depend on scheduling).
 func (e *engine[F]) gradNorm() float64 {
 	part := make([]float64, len(e.normItems))
-	e.parallel(len(e.normItems), func(i int) {
+	e.parallel(len(e.normItems), func(_, i int) {
 		it := e.normItems[i]
 		g := e.slots[it.slot].g
 		if g == nil {
@@ -151,10 +158,20 @@ func (e *engine[F]) step(lr, wd []float64, clip float64) int {
 		ks[i] = e.kernelFor(s, lr[s.group], wd[s.group], clip)
 		updated++
 	}
-	e.parallel(len(e.items), func(i int) {
+	if e.gcUpdate && len(e.scratch) == 0 {
+		e.scratch = make([][]F, e.workers)
+		for w := range e.scratch {
+			e.scratch[w] = make([]F, e.maxM)
+		}
+	}
+	e.parallel(len(e.items), func(w, i int) {
 		it := e.items[i]
 		if k := ks[it.slot]; k != nil {
-			e.runItem(e.slots[it.slot], it, k)
+			var scratch []F
+			if e.gcUpdate {
+				scratch = e.scratch[w]
+			}
+			e.runItem(e.slots[it.slot], it, k, scratch)
 		}
 	})
 	return updated
@@ -198,7 +215,7 @@ func (e *engine[F]) kernelFor(s *slot[F], lr, wd, clip float64) kernel[F] {
 	return k
 }
 
-func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F]) {
+func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], scratch []F) {
 	full := seg[F]{p: s.p, g: s.g, a: s.a, b: s.b}
 	l := s.layout
 	switch l.kind {
@@ -209,7 +226,8 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F]) {
 		for u := it.u0; u < it.u1; u++ {
 			r := full.slice(u*l.m, (u+1)*l.m)
 			if e.gcUpdate {
-				k.applyUpdate(r, F(k.sumUpdate(r)/fm))
+				u := scratch[:l.m]
+				applyUpdate(r.p, u, F(k.sumUpdate(r, u)/fm))
 			} else {
 				k.applyGrad(r, F(k.sumGrad(r)/fm))
 			}
@@ -218,17 +236,21 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F]) {
 		fm := float64(l.m)
 		for u := it.u0; u < it.u1; u++ {
 			var sum float64
+			pos := 0
 			l.forRuns(u, func(off, n int) {
 				if e.gcUpdate {
-					sum += k.sumUpdate(full.slice(off, off+n))
+					sum += k.sumUpdate(full.slice(off, off+n), scratch[pos:pos+n])
+					pos += n
 				} else {
 					sum += k.sumGrad(full.slice(off, off+n))
 				}
 			})
 			mu := F(sum / fm)
+			pos = 0
 			l.forRuns(u, func(off, n int) {
 				if e.gcUpdate {
-					k.applyUpdate(full.slice(off, off+n), mu)
+					applyUpdate(s.p[off:off+n], scratch[pos:pos+n], mu)
+					pos += n
 				} else {
 					k.applyGrad(full.slice(off, off+n), mu)
 				}

@@ -23,7 +23,8 @@ func (s seg[F]) slice(lo, hi int) seg[F] {
 //   - placement "gradient": mu = sumGrad/M, then applyGrad(mu) updates the
 //     buffers and the values with the centralized gradient g' - mu.
 //   - placement "update": mu = sumUpdate/M (this pass also updates the
-//     buffers), then applyUpdate(mu) writes p -= U - mu.
+//     buffers and writes U into a per-worker scratch row), then
+//     applyUpdate(mu) writes p -= U - mu from the scratch.
 //   - no GC: applyGrad(0).
 //
 // Sums are accumulated in float64.
@@ -33,10 +34,16 @@ type kernel[F Float] interface {
 	sumGrad(s seg[F]) float64
 	// applyGrad updates buffers and values with that gradient minus mu.
 	applyGrad(s seg[F], mu F)
-	// sumUpdate updates the buffers and returns the sum of the update U
-	// (p_new = p - U), without touching the values.
-	sumUpdate(s seg[F]) float64
-	// applyUpdate recomputes U from the updated buffers and writes
-	// p -= U - mu.
-	applyUpdate(s seg[F], mu F)
+	// sumUpdate updates the buffers, stores the update U (p_new = p - U)
+	// in u and returns its sum, without touching the values.
+	sumUpdate(s seg[F], u []F) float64
+}
+
+// applyUpdate writes p -= u - mu: the second half of placement "update",
+// shared by every algorithm.
+func applyUpdate[F Float](p, u []F, mu F) {
+	u = u[:len(p)]
+	for i := range p {
+		p[i] -= u[i] - mu
+	}
 }

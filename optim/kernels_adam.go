@@ -65,35 +65,24 @@ func (k *adamKernel[F]) applyGrad(s seg[F], mu F) {
 	}
 }
 
-func (k *adamKernel[F]) update(mi, vi, pi F) F {
-	u := k.stepSize * mi / (sqrtF(vi)/k.bc2sqrt + k.eps)
-	if k.decoupled {
-		u += k.lrwd * pi
-	}
-	return u
-}
-
-func (k *adamKernel[F]) sumUpdate(s seg[F]) float64 {
+func (k *adamKernel[F]) sumUpdate(s seg[F], out []F) float64 {
 	p := s.p
 	g := s.g[:len(p)]
 	m := s.a[:len(p)]
 	v := s.b[:len(p)]
+	out = out[:len(p)]
 	var sum float64
 	for i := range p {
 		d := k.clip*g[i] + k.wd*p[i]
 		mi := k.b1*m[i] + k.omb1*d
 		vi := k.b2*v[i] + k.omb2*d*d
 		m[i], v[i] = mi, vi
-		sum += float64(k.update(mi, vi, p[i]))
+		u := k.stepSize * mi / (sqrtF(vi)/k.bc2sqrt + k.eps)
+		if k.decoupled {
+			u += k.lrwd * p[i]
+		}
+		out[i] = u
+		sum += float64(u)
 	}
 	return sum
-}
-
-func (k *adamKernel[F]) applyUpdate(s seg[F], mu F) {
-	p := s.p
-	m := s.a[:len(p)]
-	v := s.b[:len(p)]
-	for i := range p {
-		p[i] -= k.update(m[i], v[i], p[i]) - mu
-	}
 }

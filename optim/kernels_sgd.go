@@ -105,9 +105,10 @@ func (k *sgdKernel[F]) upd(d, b F) F {
 	return b
 }
 
-func (k *sgdKernel[F]) sumUpdate(s seg[F]) float64 {
+func (k *sgdKernel[F]) sumUpdate(s seg[F], out []F) float64 {
 	p := s.p
 	g := s.g[:len(p)]
+	out = out[:len(p)]
 	var a []F
 	if k.hasMom {
 		a = s.a[:len(p)]
@@ -126,28 +127,8 @@ func (k *sgdKernel[F]) sumUpdate(s seg[F]) float64 {
 		if k.decoupled {
 			u += k.lrwd * p[i]
 		}
+		out[i] = u
 		sum += float64(u)
 	}
 	return sum
-}
-
-func (k *sgdKernel[F]) applyUpdate(s seg[F], mu F) {
-	p := s.p
-	g := s.g[:len(p)]
-	var a []F
-	if k.hasMom {
-		a = s.a[:len(p)]
-	}
-	for i := range p {
-		d := k.clip*g[i] + k.wd*p[i]
-		b := d
-		if k.hasMom {
-			b = a[i]
-		}
-		u := k.lr * k.upd(d, b)
-		if k.decoupled {
-			u += k.lrwd * p[i]
-		}
-		p[i] -= u - mu
-	}
 }
