@@ -38,7 +38,10 @@ func ReadImage(path string) (*RGB, error) {
 
 // MaxImageSide bounds the width and height DecodeImage accepts, so that a
 // corrupt header cannot ask for gigabytes.
-const MaxImageSide = 1 << 14
+const (
+	MaxImageSide   = 1 << 14
+	MaxImagePixels = 1 << 26
+)
 
 // DecodeImage decodes JPEG or PNG bytes (sniffed from the header) into RGB.
 func DecodeImage(b []byte) (*RGB, error) {
@@ -46,8 +49,8 @@ func DecodeImage(b []byte) (*RGB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w <= 0 || h <= 0 || w > MaxImageSide || h > MaxImageSide {
-		return nil, fmt.Errorf("image size %dx%d outside 1..%d", w, h, MaxImageSide)
+	if w <= 0 || h <= 0 || w > MaxImageSide || h > MaxImageSide || w*h > MaxImagePixels {
+		return nil, fmt.Errorf("image size %dx%d outside 1..%d per side or above %d pixels", w, h, MaxImageSide, MaxImagePixels)
 	}
 	var im image.Image
 	switch {
