@@ -2,7 +2,10 @@ package cpu
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Convolution kernels: im2col + GEMM.
@@ -17,6 +20,32 @@ import (
 // (colChunk), which bounds the workspace to about colBudget bytes whatever
 // the image size. A 1x1 convolution with stride 1 and no padding needs no
 // col at all: x[n, g] is already the matrix.
+
+// Two implementations share the entry points below: im2col chunks times
+// Sgemm (OpenBLAS when loaded), and the Go GEMM with im2col fused into its
+// packing (conv_fused.go), which needs no col buffer. ConvFused says which
+// runs; env GCDET_CONV=im2col or =fused overrides the default.
+
+var convFused atomic.Bool
+
+func init() {
+	switch strings.ToLower(os.Getenv("GCDET_CONV")) {
+	case "im2col":
+		convFused.Store(false)
+	case "fused":
+		convFused.Store(true)
+	default:
+		convFused.Store(haveAsmKernel)
+	}
+}
+
+// ConvFused reports whether convolutions run fused on the Go GEMM (true)
+// or as im2col + Sgemm (false).
+func ConvFused() bool { return convFused.Load() }
+
+// SetConvFused selects the convolution implementation and returns the
+// previous choice (tests and benchmarks exercise both).
+func SetConvFused(on bool) bool { return convFused.Swap(on) }
 
 // ConvGeom is the geometry of a 2-D convolution.
 type ConvGeom struct {
@@ -215,6 +244,18 @@ func Conv2d(g ConvGeom, y, x, w, b []float32) {
 	if b != nil {
 		checkLen("cpu.Conv2d", "b", b, g.K)
 	}
+	if ConvFused() {
+		conv2dFused(g, y, x, w)
+	} else {
+		conv2dIm2col(g, y, x, w)
+	}
+	if b != nil {
+		AddChannelBias(y, b, g.N, g.K, g.outPix())
+	}
+}
+
+// conv2dIm2col is Conv2d as im2col chunks times Sgemm.
+func conv2dIm2col(g ConvGeom, y, x, w []float32) {
 	P, R, kg := g.outPix(), g.rows(), g.kg()
 	var ws *[]float32
 	chunk := P
@@ -240,9 +281,6 @@ func Conv2d(g ConvGeom, y, x, w, b []float32) {
 			}
 		}
 	}
-	if b != nil {
-		AddChannelBias(y, b, g.N, g.K, P)
-	}
 }
 
 // Conv2dBackwardData computes dx, the gradient of the convolution with
@@ -252,6 +290,10 @@ func Conv2dBackwardData(g ConvGeom, dx, dy, w []float32) {
 	checkLen("cpu.Conv2dBackwardData", "dx", dx, g.N*g.C*g.inPlane())
 	checkLen("cpu.Conv2dBackwardData", "w", w, g.K*g.rows())
 	checkLen("cpu.Conv2dBackwardData", "dy", dy, g.N*g.K*g.outPix())
+	if ConvFused() {
+		conv2dBackwardDataFused(g, dx, dy, w)
+		return
+	}
 	P, R, kg := g.outPix(), g.rows(), g.kg()
 	if g.direct() {
 		for n := 0; n < g.N; n++ {
@@ -288,6 +330,10 @@ func Conv2dBackwardFilter(g ConvGeom, dw, x, dy []float32) {
 	checkLen("cpu.Conv2dBackwardFilter", "x", x, g.N*g.C*g.inPlane())
 	checkLen("cpu.Conv2dBackwardFilter", "dw", dw, g.K*g.rows())
 	checkLen("cpu.Conv2dBackwardFilter", "dy", dy, g.N*g.K*g.outPix())
+	if ConvFused() {
+		conv2dBackwardFilterFused(g, dw, x, dy)
+		return
+	}
 	P, R, kg := g.outPix(), g.rows(), g.kg()
 	var ws *[]float32
 	chunk := P

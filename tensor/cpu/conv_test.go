@@ -63,11 +63,17 @@ var convCases = []ConvGeom{
 }
 
 func TestConvKernels(t *testing.T) {
-	t.Run("one-chunk", testConvKernels)
+	prev := SetConvFused(true)
+	defer SetConvFused(prev)
+	t.Run("fused", testConvKernels)
+	SetConvFused(false)
+	t.Run("im2col", testConvKernels)
 	old := colBudget
 	colBudget = 1 // 256-pixel chunks that split output rows
 	defer func() { colBudget = old }()
-	t.Run("chunked", testConvKernels)
+	t.Run("im2col-chunked", testConvKernels)
+	SetConvFused(true)
+	t.Run("fused-chunked", testConvKernels)
 }
 
 func testConvKernels(t *testing.T) {

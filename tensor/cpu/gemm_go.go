@@ -1,19 +1,259 @@
 package cpu
 
-import (
-	gblas "gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+import "sync"
+
+// The Go GEMM: a BLIS-style blocked and packed product. C is computed in
+// blocks of MC x NC; for each KC-deep slice, a block of op(B) is packed
+// into NR-wide column panels and a block of op(A) into MR-high row panels,
+// so the micro-kernel (gemm_amd64.s on AVX2/FMA machines, microKernelGo
+// elsewhere) streams both from cache. Work is split over Threads()
+// goroutines by columns of C (or rows when C is tall and narrow), each with
+// its own packing buffers.
+//
+// The operands are sources that pack themselves, so an operand need not
+// exist as a matrix: the convolution kernels pack im2col blocks straight
+// from the image (conv_fused.go) and never build the col matrix.
+
+const (
+	gemmMR = 6    // rows of a micro-tile
+	gemmNR = 16   // columns of a micro-tile
+	gemmKC = 256  // depth of a packed slice
+	gemmMC = 96   // rows of a packed A block (multiple of MR)
+	gemmNC = 2048 // columns of a packed B block (multiple of NR)
 )
+
+// aSource is the m x k left operand.
+type aSource interface {
+	// packA writes rows [i0, i0+mc) and columns [p0, p0+kc) into dst as
+	// ceil(mc/MR) panels of kc*MR values; panel element (p, i) is at
+	// p*MR + i. Rows past mc in the last panel are zero.
+	packA(dst []float32, i0, mc, p0, kc int)
+}
+
+// bSource is the k x n right operand.
+type bSource interface {
+	// packB writes rows [p0, p0+kc) and columns [j0, j0+nc) into dst as
+	// ceil(nc/NR) panels of kc*NR values; panel element (p, j) is at
+	// p*NR + j. Columns past nc in the last panel are zero. tmp is
+	// scratch of at least max(NC, NR*KC) floats owned by the caller.
+	packB(dst, tmp []float32, p0, kc, j0, nc int)
+}
+
+// matA is a row-major matrix as a left operand: op(A) scaled by alpha.
+type matA struct {
+	a     []float32
+	ld    int
+	trans bool
+	alpha float32
+}
+
+func (s matA) packA(dst []float32, i0, mc, p0, kc int) {
+	for ip := 0; ip < mc; ip += gemmMR {
+		rows := min(gemmMR, mc-ip)
+		panel := dst[ip*kc : (ip+gemmMR)*kc]
+		if rows < gemmMR {
+			clear(panel)
+		}
+		if s.trans { // element (i, p) at a[p*ld+i]: rows of the panel are contiguous
+			for p := 0; p < kc; p++ {
+				src := s.a[(p0+p)*s.ld+i0+ip:][:rows]
+				d := panel[p*gemmMR:][:rows]
+				for i, v := range src {
+					d[i] = s.alpha * v
+				}
+			}
+			continue
+		}
+		for i := 0; i < rows; i++ {
+			src := s.a[(i0+ip+i)*s.ld+p0:][:kc]
+			for p, v := range src {
+				panel[p*gemmMR+i] = s.alpha * v
+			}
+		}
+	}
+}
+
+// matB is a row-major matrix as a right operand: op(B).
+type matB struct {
+	b     []float32
+	ld    int
+	trans bool
+}
+
+func (s matB) packB(dst, _ []float32, p0, kc, j0, nc int) {
+	if tail := nc % gemmNR; tail != 0 { // zero the padding of the last panel
+		clear(dst[(nc-tail)*kc : (nc-tail+gemmNR)*kc])
+	}
+	if s.trans { // element (p, j) at b[j*ld+p]
+		for j := 0; j < nc; j++ {
+			panel := dst[(j/gemmNR)*gemmNR*kc:]
+			jj := j % gemmNR
+			for p, v := range s.b[(j0+j)*s.ld+p0:][:kc] {
+				panel[p*gemmNR+jj] = v
+			}
+		}
+		return
+	}
+	// Element (p, j) at b[p*ld+j]: read each row once, left to right.
+	full := nc - nc%gemmNR
+	for p := 0; p < kc; p++ {
+		row := s.b[(p0+p)*s.ld+j0:][:nc]
+		copyPanels(dst[p*gemmNR:], kc*gemmNR, row, full/gemmNR)
+		if full < nc {
+			copy(dst[full*kc+p*gemmNR:], row[full:])
+		}
+	}
+}
+
+// gemmBuf holds one goroutine's packing buffers.
+type gemmBuf struct {
+	a, b, tmp []float32
+	tile      [gemmMR * gemmNR]float32
+}
+
+var gemmBufs = sync.Pool{New: func() any {
+	return &gemmBuf{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC),
+		tmp: make([]float32, max(gemmNC, gemmNR*gemmKC))}
+}}
 
 // sgemmGo is the pure-Go GEMM (no OpenBLAS). Arguments are checked by Sgemm;
 // m, n, k > 0.
 func sgemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ta, tb := gblas.NoTrans, gblas.NoTrans
-	if transA {
-		ta = gblas.Trans
+	gemm(m, n, k, matA{a: a, ld: lda, trans: transA, alpha: alpha}, matB{b: b, ld: ldb, trans: transB}, beta, c, ldc)
+}
+
+// gemm computes C = A*B + beta*C for packing sources A (m x k) and B
+// (k x n), splitting the work over Threads() goroutines.
+func gemm(m, n, k int, A aSource, B bSource, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
 	}
-	if transB {
-		tb = gblas.Trans
+	if k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
 	}
-	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	t := Threads()
+	if work := m * n * k; work < 1<<16 {
+		t = 1
+	}
+	tilesM, tilesN := (m+gemmMR-1)/gemmMR, (n+gemmNR-1)/gemmNR
+	if tilesN >= t*4 || tilesN >= tilesM { // split columns
+		t = min(t, tilesN)
+		per := (tilesN + t - 1) / t * gemmNR
+		parallelChunks(n, per, func(j0, j1 int) { gemmBlock(0, m, j0, j1, k, A, B, beta, c, ldc) })
+		return
+	}
+	t = min(t, tilesM)
+	per := (tilesM + t - 1) / t * gemmMR
+	parallelChunks(m, per, func(i0, i1 int) { gemmBlock(i0, i1, 0, n, k, A, B, beta, c, ldc) })
+}
+
+// parallelChunks runs f on [lo, lo+per) chunks of [0, n), one goroutine
+// each (the caller bounds their number).
+func parallelChunks(n, per int, f func(lo, hi int)) {
+	if per >= n {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for lo := per; lo < n; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(lo+per, n))
+	}
+	f(0, per)
+	wg.Wait()
+}
+
+// gemmBlock computes rows [i0, i1) and columns [j0, j1) of C on one
+// goroutine.
+func gemmBlock(i0, i1, j0, j1, k int, A aSource, B bSource, beta float32, c []float32, ldc int) {
+	buf := gemmBufs.Get().(*gemmBuf)
+	defer gemmBufs.Put(buf)
+	if beta != 0 && beta != 1 {
+		for i := i0; i < i1; i++ {
+			row := c[i*ldc+j0 : i*ldc+j1]
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	for jc := j0; jc < j1; jc += gemmNC {
+		nc := min(gemmNC, j1-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			B.packB(buf.b, buf.tmp, pc, kc, jc, nc)
+			acc := pc > 0 || beta != 0
+			for ic := i0; ic < i1; ic += gemmMC {
+				mc := min(gemmMC, i1-ic)
+				A.packA(buf.a, ic, mc, pc, kc)
+				macroKernel(mc, nc, kc, buf, c[ic*ldc+jc:], ldc, acc)
+			}
+		}
+	}
+}
+
+// macroKernel multiplies the packed mc x kc and kc x nc blocks into C.
+func macroKernel(mc, nc, kc int, buf *gemmBuf, c []float32, ldc int, acc bool) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		bp := buf.b[jr*kc : (jr+gemmNR)*kc]
+		cols := min(gemmNR, nc-jr)
+		for ir := 0; ir < mc; ir += gemmMR {
+			ap := buf.a[ir*kc : (ir+gemmMR)*kc]
+			rows := min(gemmMR, mc-ir)
+			if rows == gemmMR && cols == gemmNR {
+				microKernel(kc, ap, bp, c[ir*ldc+jr:], ldc, acc)
+				continue
+			}
+			// Edge tile: compute in full into the scratch tile, then
+			// store the valid part.
+			microKernel(kc, ap, bp, buf.tile[:], gemmNR, false)
+			for i := 0; i < rows; i++ {
+				dst := c[(ir+i)*ldc+jr:][:cols]
+				src := buf.tile[i*gemmNR:][:cols]
+				if acc {
+					for j, v := range src {
+						dst[j] += v
+					}
+				} else {
+					copy(dst, src)
+				}
+			}
+		}
+	}
+}
+
+// microKernelGo is the portable micro-kernel: c[i*ldc+j] (+)= sum_p
+// a[p*MR+i] * b[p*NR+j] over a full MR x NR tile.
+func microKernelGo(k int, a, b, c []float32, ldc int, acc bool) {
+	var t [gemmMR][gemmNR]float32
+	for p := 0; p < k; p++ {
+		bp := (*[gemmNR]float32)(b[p*gemmNR:])
+		ap := (*[gemmMR]float32)(a[p*gemmMR:])
+		for i := 0; i < gemmMR; i++ {
+			av := ap[i]
+			ti := &t[i]
+			for j := 0; j < gemmNR; j++ {
+				ti[j] += av * bp[j]
+			}
+		}
+	}
+	for i := 0; i < gemmMR; i++ {
+		dst := c[i*ldc:][:gemmNR]
+		if acc {
+			for j, v := range t[i] {
+				dst[j] += v
+			}
+		} else {
+			copy(dst, t[i][:])
+		}
+	}
+}
+
+func copyPanelsGo(dst []float32, stride int, src []float32, chunks int) {
+	for c := 0; c < chunks; c++ {
+		*(*[gemmNR]float32)(dst[c*stride:]) = *(*[gemmNR]float32)(src[c*gemmNR:])
+	}
 }

@@ -1,0 +1,200 @@
+package cpu
+
+// Convolution on the Go GEMM with im2col fused into the packing: the GEMM
+// asks its operands to pack KC x NC blocks (gemm_go.go), and the sources
+// here produce those blocks straight from the image, so the col matrix is
+// never stored. The workspace is the GEMM's packing buffers (a few hundred
+// KB per thread) whatever the image size, and the image is read from cache
+// instead of a col matrix from memory.
+//
+//   - forward:         y[n,g] = w[g] * col(x[n,g])                 (colSource)
+//   - weight gradient: dw[g] += dy[n,g] * col(x[n,g])^T            (colTSource)
+//   - input gradient, stride 1: dx[n,g] = conv(dy[n,g], flip(w[g])), the
+//     forward kernel again on the flipped weight (flipSource) with padding
+//     dil*(k-1) - pad; other strides: dcol = w[g]^T * dy then col2im.
+
+// colSource is col(x) of one image and group as the k x n right operand:
+// k runs over (channel, ki, kj), n over output pixels.
+type colSource struct {
+	g ConvGeom
+	x []float32 // the group's channels [C/G, H, W]
+}
+
+func (s colSource) packB(dst, tmp []float32, r0, kc, p0, nc int) {
+	full := nc - nc%gemmNR
+	if full < nc {
+		clear(dst[full*kc : (full+gemmNR)*kc])
+	}
+	kk, hw := s.g.KH*s.g.KW, s.g.H*s.g.W
+	row := tmp[:nc]
+	for r := r0; r < r0+kc; r++ {
+		c, t := r/kk, r%kk
+		im2colRow(s.g, s.x[c*hw:(c+1)*hw], t/s.g.KW, t%s.g.KW, p0, p0+nc, row)
+		copyPanels(dst[(r-r0)*gemmNR:], kc*gemmNR, row, full/gemmNR)
+		if full < nc {
+			copy(dst[full*kc+(r-r0)*gemmNR:], row[full:])
+		}
+	}
+}
+
+// colTSource is col(x)^T of one image and group as the k x n right
+// operand: k runs over output pixels, n over (channel, ki, kj).
+type colTSource struct {
+	g ConvGeom
+	x []float32 // the group's channels [C/G, H, W]
+}
+
+func (s colTSource) packB(dst, tmp []float32, p0, kc, r0, nc int) {
+	kk, hw := s.g.KH*s.g.KW, s.g.H*s.g.W
+	for jp := 0; jp < nc; jp += gemmNR {
+		cols := min(gemmNR, nc-jp)
+		// NR rows of col over pixels [p0, p0+kc) into tmp, then transpose
+		// them into the panel.
+		for j := 0; j < gemmNR; j++ {
+			t := tmp[j*kc : (j+1)*kc]
+			if j >= cols {
+				clear(t)
+				continue
+			}
+			r := r0 + jp + j
+			c, q := r/kk, r%kk
+			im2colRow(s.g, s.x[c*hw:(c+1)*hw], q/s.g.KW, q%s.g.KW, p0, p0+kc, t)
+		}
+		transposeNR(dst[jp*kc:(jp+gemmNR)*kc], tmp[:gemmNR*kc], kc)
+	}
+}
+
+// transposeNR writes the NR x kc matrix src into dst as kc x NR.
+func transposeNR(dst, src []float32, kc int) {
+	t0, t1, t2, t3 := src[0*kc:1*kc], src[1*kc:2*kc], src[2*kc:3*kc], src[3*kc:4*kc]
+	t4, t5, t6, t7 := src[4*kc:5*kc], src[5*kc:6*kc], src[6*kc:7*kc], src[7*kc:8*kc]
+	t8, t9, t10, t11 := src[8*kc:9*kc], src[9*kc:10*kc], src[10*kc:11*kc], src[11*kc:12*kc]
+	t12, t13, t14, t15 := src[12*kc:13*kc], src[13*kc:14*kc], src[14*kc:15*kc], src[15*kc:16*kc]
+	for p := 0; p < kc; p++ {
+		d := (*[gemmNR]float32)(dst[p*gemmNR:])
+		d[0], d[1], d[2], d[3] = t0[p], t1[p], t2[p], t3[p]
+		d[4], d[5], d[6], d[7] = t4[p], t5[p], t6[p], t7[p]
+		d[8], d[9], d[10], d[11] = t8[p], t9[p], t10[p], t11[p]
+		d[12], d[13], d[14], d[15] = t12[p], t13[p], t14[p], t15[p]
+	}
+}
+
+// flipSource is the weight of the input-gradient convolution for stride 1:
+// A(c, (o, ki, kj)) = w[o, c, KH-1-ki, KW-1-kj] for one group's weights
+// w [K/G, C/G, KH, KW].
+type flipSource struct {
+	w      []float32
+	cg, kk int // C/G and KH*KW
+}
+
+func (s flipSource) packA(dst []float32, i0, mc, p0, kc int) {
+	for ip := 0; ip < mc; ip += gemmMR {
+		rows := min(gemmMR, mc-ip)
+		panel := dst[ip*kc : (ip+gemmMR)*kc]
+		if rows < gemmMR {
+			clear(panel)
+		}
+		for p := 0; p < kc; p++ {
+			q := p0 + p
+			o, t := q/s.kk, q%s.kk
+			base := o*s.cg*s.kk + s.kk - 1 - t
+			d := panel[p*gemmMR : p*gemmMR+rows]
+			for i := range d {
+				d[i] = s.w[base+(i0+ip+i)*s.kk]
+			}
+		}
+	}
+}
+
+// conv2dFused is Conv2d on the Go GEMM.
+func conv2dFused(g ConvGeom, y, x, w []float32) {
+	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
+	for n := 0; n < g.N; n++ {
+		for gr := 0; gr < g.Groups; gr++ {
+			xg := x[(n*g.C+gr*cg)*g.inPlane():][:cg*g.inPlane()]
+			A := matA{a: w[gr*kg*R:], ld: R, alpha: 1}
+			var B bSource = colSource{g: g, x: xg}
+			if g.direct() {
+				B = matB{b: xg, ld: P}
+			}
+			gemm(kg, P, R, A, B, 0, y[(n*g.K+gr*kg)*P:], P)
+		}
+	}
+}
+
+// conv2dBackwardFilterFused is Conv2dBackwardFilter on the Go GEMM.
+func conv2dBackwardFilterFused(g ConvGeom, dw, x, dy []float32) {
+	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
+	for gr := 0; gr < g.Groups; gr++ {
+		for n := 0; n < g.N; n++ {
+			xg := x[(n*g.C+gr*cg)*g.inPlane():][:cg*g.inPlane()]
+			A := matA{a: dy[(n*g.K+gr*kg)*P:], ld: P, alpha: 1}
+			var B bSource = colTSource{g: g, x: xg}
+			if g.direct() {
+				B = matB{b: xg, ld: P, trans: true}
+			}
+			beta := float32(1)
+			if n == 0 {
+				beta = 0
+			}
+			gemm(kg, R, P, A, B, beta, dw[gr*kg*R:], R)
+		}
+	}
+	if g.N == 0 {
+		clear(dw[:g.K*R])
+	}
+}
+
+// flippedGeom is the geometry of the stride-1 convolution of dy that gives
+// dx, and whether it exists (stride 1 and padding <= dil*(k-1)).
+func (g ConvGeom) flippedGeom() (ConvGeom, bool) {
+	ph, pw := g.DilH*(g.KH-1)-g.PadH, g.DilW*(g.KW-1)-g.PadW
+	if g.StrideH != 1 || g.StrideW != 1 || ph < 0 || pw < 0 {
+		return ConvGeom{}, false
+	}
+	return ConvGeom{N: g.N, C: g.K, H: g.OH, W: g.OW, K: g.C, KH: g.KH, KW: g.KW, OH: g.H, OW: g.W,
+		StrideH: 1, StrideW: 1, PadH: ph, PadW: pw, DilH: g.DilH, DilW: g.DilW, Groups: g.Groups}, true
+}
+
+// conv2dBackwardDataFused is Conv2dBackwardData on the Go GEMM.
+func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
+	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
+	HW := g.inPlane()
+	if g.direct() {
+		for n := 0; n < g.N; n++ {
+			for gr := 0; gr < g.Groups; gr++ {
+				gemm(cg, P, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1},
+					matB{b: dy[(n*g.K+gr*kg)*P:], ld: P}, 0, dx[(n*g.C+gr*cg)*HW:], HW)
+			}
+		}
+		return
+	}
+	if f, ok := g.flippedGeom(); ok {
+		kk := g.KH * g.KW
+		for n := 0; n < g.N; n++ {
+			for gr := 0; gr < g.Groups; gr++ {
+				A := flipSource{w: w[gr*kg*R:][:kg*R], cg: cg, kk: kk}
+				B := colSource{g: f, x: dy[(n*g.K+gr*kg)*P:][:kg*P]}
+				gemm(cg, HW, kg*kk, A, B, 0, dx[(n*g.C+gr*cg)*HW:], HW)
+			}
+		}
+		return
+	}
+	// Strided: dcol chunk = w[g]^T * dy chunk, then col2im.
+	clear(dx[:g.N*g.C*HW])
+	chunk := g.colChunk()
+	ws := getCol(R * chunk)
+	defer putCol(ws)
+	for n := 0; n < g.N; n++ {
+		for gr := 0; gr < g.Groups; gr++ {
+			dxg := dx[(n*g.C+gr*cg)*HW:]
+			dyg := dy[(n*g.K+gr*kg)*P:]
+			for p0 := 0; p0 < P; p0 += chunk {
+				p1 := min(p0+chunk, P)
+				col := (*ws)[:R*(p1-p0)]
+				gemm(R, p1-p0, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1}, matB{b: dyg[p0:], ld: P}, 0, col, p1-p0)
+				col2im(g, col, p0, p1, dxg)
+			}
+		}
+	}
+}

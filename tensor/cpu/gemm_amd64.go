@@ -1,0 +1,58 @@
+package cpu
+
+// The AVX2/FMA micro-kernel of the Go GEMM (gemm_amd64.s), used when the
+// CPU and the OS support it; otherwise the portable kernel runs.
+
+//go:noescape
+func kern6x16(k int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func packRowsNR(dst *float32, stride int, src *float32, chunks int)
+
+// copyPanels copies chunks runs of NR floats from src to dst, dst advancing
+// by stride per run (one row of a B block into its panels).
+func copyPanels(dst []float32, stride int, src []float32, chunks int) {
+	if chunks == 0 {
+		return
+	}
+	_ = dst[(chunks-1)*stride+gemmNR-1]
+	_ = src[chunks*gemmNR-1]
+	if haveAsmKernel {
+		packRowsNR(&dst[0], stride, &src[0], chunks)
+		return
+	}
+	copyPanelsGo(dst, stride, src, chunks)
+}
+
+func cpuidex(leaf, sub uint32) (a, b, c, d uint32)
+func xgetbv0() (eax uint32)
+
+// hasAVX2FMA reports CPU support for AVX2 and FMA3 and OS support for the
+// YMM state.
+func hasAVX2FMA() bool {
+	maxLeaf, _, _, _ := cpuidex(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, c1, _ := cpuidex(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
+		return false
+	}
+	if xgetbv0()&6 != 6 { // XMM and YMM state enabled
+		return false
+	}
+	_, b7, _, _ := cpuidex(7, 0)
+	return b7&(1<<5) != 0 // AVX2
+}
+
+var haveAsmKernel = hasAVX2FMA()
+
+// microKernel runs the 6x16 tile product on full tiles.
+func microKernel(k int, a, b []float32, c []float32, ldc int, acc bool) {
+	if haveAsmKernel {
+		kern6x16(k, &a[0], &b[0], &c[0], ldc, acc)
+		return
+	}
+	microKernelGo(k, a, b, c, ldc, acc)
+}
