@@ -8,7 +8,9 @@ package tensor
 // index.go, softmax.go and loss.go is one of these kernels or a composition
 // of them. All storages are contiguous row-major buffers; where a kernel
 // takes strides, they are element strides per axis of the iteration shape,
-// and a stride of 0 repeats an element (broadcasting).
+// and a stride of 0 repeats an element (broadcasting). Index arrays are
+// host []int32 slices (small next to the data); a device backend uploads
+// them.
 type ElementwiseKernels interface {
 	// Binary sets dst = a op b over shape; dst is contiguous with that
 	// shape, a and b are read with aStrides and bStrides (len(shape) each).
