@@ -75,7 +75,7 @@ func TestBadResults(t *testing.T) {
 		{"missing score", `[{"image_id":1,"category_id":1,"bbox":[1,2,3,4]}]`, []string{"result 0", "score"}},
 		{"missing image", `[{"category_id":1,"bbox":[1,2,3,4],"score":1}]`, []string{"result 0", "image_id"}},
 		{"string id", `[{"image_id":"1","category_id":1,"bbox":[1,2,3,4],"score":1}]`, []string{"results"}},
-		{"wrong size", `[{"image_id":1,"category_id":1,"score":1,"segmentation":{"size":[10,20],"counts":"0`+"`"+`3"}}]`, []string{"result 0", "image 1", "size"}},
+		{"wrong size", `[{"image_id":1,"category_id":1,"score":1,"segmentation":{"size":[10,20],"counts":"0` + "`" + `3"}}]`, []string{"result 0", "image 1", "size"}},
 		{"bad counts", `[{"image_id":2,"category_id":1,"score":1,"segmentation":{"size":[10,20],"counts":"!!"}}]`, []string{"result 0", "image 2"}},
 		{"unknown image segm", `[{"image_id":7,"category_id":1,"score":1,"segmentation":{"size":[10,20],"counts":"d3"}}]`, []string{"result 0", "image 7"}},
 	} {
