@@ -2,6 +2,7 @@ package box
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -16,9 +17,10 @@ import (
 // float64. Boxes and scores must be finite.
 //
 // Cost is O(N log N) for the sort plus, for each kept box, one pass over the
-// boxes still alive after it; suppressed boxes are dropped from the list at
-// once (torchvision revisits them), and pairs that do not intersect skip the
-// division.
+// boxes still alive after it (O(N^2) when little is suppressed): suppressed
+// boxes are dropped from the list at once (torchvision revisits them), pairs
+// that do not intersect stop after four min/max, and the threshold test
+// needs no division (aboveThreshold).
 func NMS(boxes Boxes, scores []float32, iouThreshold float64) []int32 {
 	n := boxes.Len()
 	if len(scores) != n {
@@ -32,46 +34,90 @@ func NMS(boxes Boxes, scores []float32, iouThreshold float64) []int32 {
 
 // nmsOrdered runs the suppression over boxes[order[0]], boxes[order[1]], ...
 // and returns the kept indices (values of order).
+//
+// The boxes still alive are kept packed, in visiting order, as a structure
+// of arrays: each pass over them (one per kept box) writes back only the
+// survivors, so a suppressed box costs nothing afterwards.
 func nmsOrdered(boxes Boxes, order []int32, thr float64) []int32 {
 	n := len(order)
-	// Structure of arrays in visiting order, so the inner loop streams.
 	buf := make([]float32, 5*n)
 	x1, y1, x2, y2, area := buf[:n], buf[n:2*n], buf[2*n:3*n], buf[3*n:4*n], buf[4*n:]
+	idx := make([]int32, n)
 	for k, i := range order {
 		x1[k], y1[k], x2[k], y2[k] = boxes.At(int(i))
 		area[k] = float32((x2[k] - x1[k]) * (y2[k] - y1[k]))
+		idx[k] = i
 	}
-	alive := make([]int32, n)
-	for k := range alive {
-		alive[k] = int32(k)
-	}
-	// With a negative threshold even disjoint boxes (IoU 0) suppress, so the
-	// disjoint shortcut is only valid for thr >= 0.
-	shortcut := thr >= 0
+	above := newAboveThreshold(thr)
 	keep := make([]int32, 0, min(n, 1024))
-	for len(alive) > 0 {
-		i := alive[0]
-		keep = append(keep, order[i])
-		ix1, iy1, ix2, iy2, ia := x1[i], y1[i], x2[i], y2[i], area[i]
+	for len(x1) > 0 {
+		// Equal lengths let the compiler drop the bounds checks below.
+		alive := len(x1)
+		y1, x2, y2, area, idx = y1[:alive], x2[:alive], y2[:alive], area[:alive], idx[:alive]
+		keep = append(keep, idx[0])
+		ix1, iy1, ix2, iy2, ia := x1[0], y1[0], x2[0], y2[0], area[0]
 		w := 0
-		for _, j := range alive[1:] {
-			iw := min(ix2, x2[j]) - max(ix1, x1[j])
-			ih := min(iy2, y2[j]) - max(iy1, y1[j])
-			if shortcut && (iw <= 0 || ih <= 0) {
-				alive[w] = j
-				w++
-				continue
+		for k := 1; k < alive; k++ {
+			iw := min(ix2, x2[k]) - max(ix1, x1[k])
+			ih := min(iy2, y2[k]) - max(iy1, y1[k])
+			if iw > 0 && ih > 0 {
+				inter := float32(iw * ih)
+				if above.test(inter, ia+area[k]-inter) {
+					continue
+				}
+			} else if thr < 0 {
+				// Disjoint: torchvision's IoU is 0/(ia+ak), which is above
+				// a negative threshold unless it is NaN.
+				if float64(0/(ia+area[k])) > thr {
+					continue
+				}
 			}
-			inter := float32(max(iw, 0) * max(ih, 0))
-			ovr := inter / float32(ia+area[j]-inter)
-			if !(float64(ovr) > thr) {
-				alive[w] = j
-				w++
+			if w != k {
+				x1[w], y1[w], x2[w], y2[w], area[w], idx[w] = x1[k], y1[k], x2[k], y2[k], area[k], idx[k]
 			}
+			w++
 		}
-		alive = alive[:w]
+		x1, y1, x2, y2, area, idx = x1[:w], y1[:w], x2[:w], y2[:w], area[:w], idx[:w]
 	}
 	return keep
+}
+
+// aboveThreshold decides float64(float32(inter/union)) > thr without the
+// division. With t the smallest float32 above thr and m the midpoint between
+// t and the float32 below it, the rounded quotient is >= t exactly when
+// inter/union > m, or == m and t's significand is even (round half to
+// even). inter and union are float32 and m needs 25 significant bits, so
+// m*union is exact in float64 and the test is exact.
+type aboveThreshold struct {
+	thr   float64
+	m     float64
+	tieUp bool
+	never bool
+}
+
+func newAboveThreshold(thr float64) aboveThreshold {
+	t := float32(thr)
+	if float64(t) <= thr {
+		t = math.Nextafter32(t, float32(math.Inf(1)))
+	}
+	if math.IsInf(float64(t), 1) {
+		return aboveThreshold{thr: thr, never: true}
+	}
+	p := math.Nextafter32(t, float32(math.Inf(-1)))
+	return aboveThreshold{
+		thr:   thr,
+		m:     (float64(p) + float64(t)) / 2,
+		tieUp: math.Float32bits(t)&1 == 0,
+	}
+}
+
+func (a aboveThreshold) test(inter, union float32) bool {
+	if !(union > 0) || a.never {
+		// Not reached for finite boxes; keep torchvision's arithmetic.
+		return float64(inter/union) > a.thr
+	}
+	lhs, rhs := float64(inter), a.m*float64(union)
+	return lhs > rhs || (a.tieUp && lhs == rhs)
 }
 
 // BatchedNMS performs NMS independently for each class (boxes of different

@@ -1,6 +1,7 @@
 package box
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -112,6 +113,39 @@ func TestBatchedNMSStrategies(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("trial %d class %d: %s", trial, k, firstDiff(got, want))
+			}
+		}
+	}
+}
+
+// TestAboveThresholdExact checks the division-free threshold test against
+// float64(float32(inter/union)) > thr, near and away from the threshold.
+func TestAboveThresholdExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	thrs := []float64{0, 0.3, 0.5, 0.7, 1.0 / 3, 0.9999999, 1, -0.5, 1e-40}
+	for range 20 {
+		thrs = append(thrs, rng.Float64())
+	}
+	for _, thr := range thrs {
+		a := newAboveThreshold(thr)
+		for range 20000 {
+			union := float32(math.Ldexp(1+rng.Float64(), rng.IntN(40)-10))
+			var inter float32
+			switch rng.IntN(3) {
+			case 0: // anywhere in [0, union]
+				inter = rng.Float32() * union
+			case 1: // within a few ulps of thr*union
+				inter = float32(thr * float64(union))
+				for range rng.IntN(5) {
+					inter = math.Nextafter32(inter, float32(rng.IntN(2)*2-1)*float32(math.Inf(1)))
+				}
+			case 2: // tiny quotients (subnormal region for thr near 0)
+				inter = float32(math.Ldexp(rng.Float64(), -140))
+				union = float32(math.Ldexp(1, rng.IntN(8)))
+			}
+			want := float64(inter/union) > thr
+			if got := a.test(inter, union); got != want {
+				t.Fatalf("thr %v, inter %v, union %v: test = %v, division says %v", thr, inter, union, got, want)
 			}
 		}
 	}
