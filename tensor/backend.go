@@ -40,6 +40,7 @@ type Backend interface {
 	LinalgKernels      // matrix multiply
 	ConvKernels        // conv2d, conv_transpose2d, pooling, upsampling
 	NormKernels        // batch, frozen batch and group normalization
+	RoIKernels         // RoIAlign forward and backward
 }
 
 // UnaryOp names an elementwise function of one argument.
