@@ -27,11 +27,11 @@ type roiFix struct {
 	X     roiFixTensor `json:"x"`
 	Rois  roiFixTensor `json:"rois"`
 	Cases []struct {
-		Name          string       `json:"name"`
-		Aligned       bool         `json:"aligned"`
-		SamplingRatio int          `json:"sampling_ratio"`
-		SpatialScale  float32      `json:"spatial_scale"`
-		OutputSize    []int        `json:"output_size"`
+		Name          string  `json:"name"`
+		Aligned       bool    `json:"aligned"`
+		SamplingRatio int     `json:"sampling_ratio"`
+		SpatialScale  float32 `json:"spatial_scale"`
+		OutputSize    []int   `json:"output_size"`
 	} `json:"cases"`
 }
 
