@@ -78,3 +78,13 @@ func checkSortedPerm(t *testing.T, s []float32, idx []int32, wantLen int) {
 		}
 	}
 }
+
+func TestTopKPerLevel(t *testing.T) {
+	scores := []float32{1, 5, 3, 9, 9, 0, 2, 7}
+	idx, levels := TopKPerLevel(scores, []int{3, 1, 4}, 2)
+	wantIdx := []int32{1, 2, 3, 4, 7}
+	wantLevels := []int32{0, 0, 1, 2, 2}
+	if !equalInts(idx, wantIdx) || !equalInts(levels, wantLevels) {
+		t.Errorf("TopKPerLevel = %v, %v, want %v, %v", idx, levels, wantIdx, wantLevels)
+	}
+}

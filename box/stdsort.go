@@ -1,9 +1,6 @@
 package box
 
-import (
-	"math/bits"
-	"slices"
-)
+import "math/bits"
 
 // This file reproduces the ordering torch 1.13's CPU kernels give to equal
 // scores (and, in ArgsortDescStable, the stable order that torchvision's NMS
@@ -253,50 +250,4 @@ func indicesOf(s []scored) []int32 {
 		out[i] = e.i
 	}
 	return out
-}
-
-// ArgsortDesc returns the permutation that orders scores from largest to
-// smallest (NaN first), with equal scores in the order torch 1.13's
-// scores.sort(descending=True) gives them on the CPU.
-func ArgsortDesc(scores []float32) []int32 {
-	s := scoredOf(scores)
-	stdSort(s, 0, len(s))
-	return indicesOf(s)
-}
-
-// ArgsortDescStable returns the permutation that orders scores from largest
-// to smallest (NaN first), equal scores by ascending index: torch's
-// scores.sort(stable=True, descending=True). torchvision 0.14's NMS kernel
-// sorts this way.
-func ArgsortDescStable(scores []float32) []int32 {
-	s := scoredOf(scores)
-	slices.SortFunc(s, func(a, b scored) int {
-		switch {
-		case before(a, b):
-			return -1
-		case before(b, a):
-			return 1
-		}
-		return int(a.i - b.i)
-	})
-	return indicesOf(s)
-}
-
-// TopK returns the indices of the k largest scores, largest first, exactly as
-// torch 1.13's scores.topk(k) (largest=True, sorted=True) returns them on the
-// CPU, ties included. k is clamped to [0, len(scores)].
-func TopK(scores []float32, k int) []int32 {
-	n := len(scores)
-	k = min(max(k, 0), n)
-	if k == 0 {
-		return []int32{}
-	}
-	s := scoredOf(scores)
-	if k*64 <= n {
-		partialSort(s, 0, k, n)
-	} else {
-		nthElement(s, 0, k-1, n)
-		stdSort(s, 0, k-1)
-	}
-	return indicesOf(s[:k])
 }
