@@ -229,3 +229,15 @@ func setValues(t *tensor.Tensor, v []float32) {
 	b := t.Backend()
 	b.Copy(t.Storage(), b.FromHost(v))
 }
+
+// Every layer of this package is a Layer.
+var (
+	_ Layer = (*Conv2d)(nil)
+	_ Layer = (*ConvTranspose2d)(nil)
+	_ Layer = (*Linear)(nil)
+	_ Layer = (*BatchNorm2d)(nil)
+	_ Layer = (*FrozenBatchNorm2d)(nil)
+	_ Layer = (*GroupNorm)(nil)
+	_ Layer = (*Sequential)(nil)
+	_ Layer = ReLU{}
+)

@@ -31,17 +31,12 @@ func BatchNormStats(x []float32, n, c, hw int, eps, momentum float32, mean, invs
 		for ch := lo; ch < hi; ch++ {
 			var s float64
 			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					s += float64(v)
-				}
+				s += normSum(x[(i*c+ch)*hw : (i*c+ch+1)*hw])
 			}
 			mu := s / float64(m)
 			var ss float64
 			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					d := float64(v) - mu
-					ss += d * d
-				}
+				ss += normSumSqDev(x[(i*c+ch)*hw:(i*c+ch+1)*hw], mu)
 			}
 			variance := ss / float64(m)
 			mean[ch] = float32(mu)
@@ -87,10 +82,7 @@ func BatchNormApply(y, x []float32, n, c, hw int, mean, invstd, weight, bias []f
 	Parallel(n*c, grainFor(hw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			scale, shift := channelScaleShift(p%c, mean, invstd, weight, bias)
-			ys, xs := y[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
-			for i, v := range xs {
-				ys[i] = v*scale + shift
-			}
+			normScaleShift(y[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], scale, shift)
 		}
 	})
 }
@@ -116,10 +108,9 @@ func BatchNormBackward(dx, dweight, dbias, dy, x []float32, n, c, hw int, mean, 
 			if batchStats || dweight != nil || dbias != nil {
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
-					for j, g := range dy[off : off+hw] {
-						sumDy += float64(g)
-						sumDyXhat += float64(g) * (float64(x[off+j]) - mu)
-					}
+					a, b := normSumDyDev(dy[off:off+hw], x[off:], mu)
+					sumDy += a
+					sumDyXhat += b
 				}
 				sumDyXhat *= is
 			}
