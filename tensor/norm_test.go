@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gcdet/gcdet/tensor"
+	"github.com/gcdet/gcdet/tensor/cpu"
 	"github.com/gcdet/gcdet/tensor/tensortest"
 )
 
@@ -165,5 +166,46 @@ func TestNormShapeErrors(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestNormThreadsAgree runs sizes large enough for the kernels to split work
+// across goroutines and checks the results are identical to one thread
+// (each channel or group is reduced by one goroutine, so bit-identical).
+func TestNormThreadsAgree(t *testing.T) {
+	run := func() [][]float32 {
+		rng := rand.New(rand.NewPCG(21, 22))
+		x := tensortest.Rand(rng, true, 2, 8, 64, 64)
+		w, b := tensortest.Rand(rng, true, 8), tensortest.Rand(rng, true, 8)
+		rm, rv := tensor.Zeros(8), tensor.Ones(8)
+		g := tensortest.Rand(rng, false, 2, 8, 64, 64)
+		var out [][]float32
+		for _, f := range []func() *tensor.Tensor{
+			func() *tensor.Tensor { return tensor.BatchNorm2d(x, w, b, rm, rv, true, 0.1, 1e-5) },
+			func() *tensor.Tensor { return tensor.BatchNorm2d(x, w, b, rm, rv, false, 0.1, 1e-5) },
+			func() *tensor.Tensor { return tensor.FrozenBatchNorm2d(x, w, b, rm, rv, 1e-5) },
+			func() *tensor.Tensor { return tensor.GroupNorm(x, 2, w, b, 1e-5) },
+		} {
+			x.Grad, w.Grad, b.Grad = nil, nil, nil
+			y := f()
+			y.BackwardWith(g)
+			out = append(out, y.Data(), x.Grad.Data(), rm.Data(), rv.Data())
+			if w.Grad != nil {
+				out = append(out, w.Grad.Data(), b.Grad.Data())
+			}
+		}
+		return out
+	}
+	defer cpu.SetThreads(cpu.Threads())
+	cpu.SetThreads(1)
+	one := run()
+	cpu.SetThreads(4)
+	four := run()
+	for i := range one {
+		for j, v := range one[i] {
+			if four[i][j] != v {
+				t.Fatalf("result %d element %d: 1 thread %g, 4 threads %g", i, j, v, four[i][j])
+			}
+		}
 	}
 }
