@@ -3,8 +3,10 @@ package optim
 import (
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gcdet/gcdet/nn"
 	"github.com/gcdet/gcdet/tensor"
@@ -214,4 +216,97 @@ func BenchmarkTrafficBound(b *testing.B) {
 			})
 		}
 	})
+}
+
+// BenchmarkGCOverhead interleaves, in every round, one step without GC,
+// one with GC on the gradient, one with GC on the update and one pass of
+// the momentum-stream bound, so a drifting machine load hits all alike.
+// It reports each one's median milliseconds and the median per-round
+// overhead of GC in percent. Run with -benchtime=Nx (N rounds).
+func BenchmarkGCOverhead(b *testing.B) {
+	ps := sharedBenchParams()
+	for _, algo := range []string{AlgoSGD, AlgoAdamW} {
+		b.Run(algo, func(b *testing.B) {
+			mk := func(scope, place string) *Optimizer {
+				cfg := DefaultConfig()
+				cfg.Algorithm, cfg.ClipNorm, cfg.LR = algo, 0, 1e-6
+				cfg.GC.Scope, cfg.GC.Placement = scope, place
+				o, err := New(ps, cfg, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				o.Step()
+				return o
+			}
+			opts := []*Optimizer{mk(ScopeOff, ""), mk(ScopeAll, PlacementGradient), mk(ScopeAll, PlacementUpdate)}
+			bound := streamBound(ps)
+			times := make([][]float64, 4)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < 4; j++ {
+					t0 := time.Now()
+					if j < 3 {
+						opts[j].Step()
+					} else {
+						bound()
+					}
+					times[j] = append(times[j], float64(time.Since(t0).Microseconds())/1000)
+				}
+			}
+			b.StopTimer()
+			over := func(j int) float64 {
+				r := make([]float64, len(times[0]))
+				for i := range r {
+					r[i] = 100 * (times[j][i]/times[0][i] - 1)
+				}
+				return median(r)
+			}
+			b.ReportMetric(median(times[0]), "ms-plain")
+			b.ReportMetric(median(times[1]), "ms-gc")
+			b.ReportMetric(median(times[2]), "ms-gc2")
+			b.ReportMetric(median(times[3]), "ms-bound")
+			b.ReportMetric(over(1), "%gc")
+			b.ReportMetric(over(2), "%gc2")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// streamBound returns the momentum-stream loop over ps's values,
+// gradients and a scratch buffer: read 3 streams, write 2.
+func streamBound(ps []*nn.Param) func() {
+	type chunk struct{ p, g, a []float32 }
+	var chunks []chunk
+	for _, p := range ps {
+		d, g := p.Value.Data(), p.Value.Grad.Data()
+		a := make([]float32, len(d))
+		for lo := 0; lo < len(d); lo += itemTarget {
+			hi := min(lo+itemTarget, len(d))
+			chunks = append(chunks, chunk{d[lo:hi], g[lo:hi], a[lo:hi]})
+		}
+	}
+	e := &engine[float32]{workers: runtime.GOMAXPROCS(0)}
+	return func() {
+		e.parallel(len(chunks), func(_, j int) {
+			c := chunks[j]
+			g, a := c.g[:len(c.p)], c.a[:len(c.p)]
+			for k := range c.p {
+				m := 0.9*a[k] + g[k]
+				a[k] = m
+				c.p[k] -= 1e-9 * m
+			}
+		})
+	}
+}
+
+func median(x []float64) float64 {
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -122,19 +122,7 @@ func (e *engine[F]) gradNorm() float64 {
 		if g == nil {
 			return
 		}
-		var s0, s1 float64
-		x := g[it.u0:it.u1]
-		j := 0
-		for ; j+1 < len(x); j += 2 {
-			a, b := float64(x[j]), float64(x[j+1])
-			s0 += a * a
-			s1 += b * b
-		}
-		for ; j < len(x); j++ {
-			a := float64(x[j])
-			s0 += a * a
-		}
-		part[i] = s0 + s1
+		part[i] = sumSquares(g[it.u0:it.u1])
 	})
 	var s float64
 	for _, v := range part {

@@ -12,6 +12,9 @@ import "math"
 //	denom = sqrt(v)/sqrt(bc2) + eps
 //	p     = p*(1 - lr*wd_decoupled) - (lr/bc1)*m/denom
 //
+// (Adam runs the same loop with decay 1, AdamW with wd 0: x*1 and x + 0*p
+// are exact for finite values.)
+//
 // The authors' AdamW_GC2 scales its decay by lr/bc1 instead of lr; gcdet
 // follows torch's AdamW.
 type adamKernel[F Float] struct {
@@ -27,43 +30,9 @@ type adamKernel[F Float] struct {
 
 func sqrtF[F Float](x F) F { return F(math.Sqrt(float64(x))) }
 
-func (k *adamKernel[F]) sumGrad(s seg[F]) float64 {
-	p := s.p
-	g := s.g[:len(p)]
-	var sum float64
-	for i := range p {
-		sum += float64(k.clip*g[i] + k.wd*p[i])
-	}
-	return sum
-}
+func (k *adamKernel[F]) sumGrad(s seg[F]) float64 { return sumAXPBY(s.g, s.p, k.clip, k.wd) }
 
-func (k *adamKernel[F]) applyGrad(s seg[F], mu F) {
-	p := s.p
-	g := s.g[:len(p)]
-	m := s.a[:len(p)]
-	v := s.b[:len(p)]
-	clip, wd, b1, b2, omb1, omb2 := k.clip, k.wd, k.b1, k.b2, k.omb1, k.omb2
-	bc2sqrt, eps, negStep, decay := k.bc2sqrt, k.eps, k.negStep, k.decay
-	if k.decoupled {
-		for i := range p {
-			d := clip*g[i] - mu
-			mi := b1*m[i] + omb1*d
-			vi := b2*v[i] + omb2*d*d
-			m[i], v[i] = mi, vi
-			den := sqrtF(vi)/bc2sqrt + eps
-			p[i] = p[i]*decay + negStep*mi/den
-		}
-		return
-	}
-	for i := range p {
-		d := clip*g[i] + wd*p[i] - mu
-		mi := b1*m[i] + omb1*d
-		vi := b2*v[i] + omb2*d*d
-		m[i], v[i] = mi, vi
-		den := sqrtF(vi)/bc2sqrt + eps
-		p[i] += negStep * mi / den
-	}
-}
+func (k *adamKernel[F]) applyGrad(s seg[F], mu F) { adamUpdate(s.p, s.g, s.a, s.b, k, mu) }
 
 func (k *adamKernel[F]) sumUpdate(s seg[F], out []F) float64 {
 	p := s.p

@@ -15,20 +15,7 @@ type sgdKernel[F Float] struct {
 	decoupled           bool
 }
 
-func (k *sgdKernel[F]) sumGrad(s seg[F]) float64 {
-	p := s.p
-	g := s.g[:len(p)]
-	var s0, s1 float64
-	i := 0
-	for ; i+1 < len(p); i += 2 {
-		s0 += float64(k.clip*g[i] + k.wd*p[i])
-		s1 += float64(k.clip*g[i+1] + k.wd*p[i+1])
-	}
-	for ; i < len(p); i++ {
-		s0 += float64(k.clip*g[i] + k.wd*p[i])
-	}
-	return s0 + s1
-}
+func (k *sgdKernel[F]) sumGrad(s seg[F]) float64 { return sumAXPBY(s.g, s.p, k.clip, k.wd) }
 
 func (k *sgdKernel[F]) applyGrad(s seg[F], mu F) {
 	p := s.p
@@ -84,12 +71,7 @@ func (k *sgdKernel[F]) applyGrad(s seg[F], mu F) {
 			p[i] = old - lr*b - lrwd*old
 		}
 	default: // the common case: SGD with momentum and coupled decay
-		for i := range p {
-			d := clip*g[i] + wd*p[i] - mu
-			b := mom*a[i] + damp1*d
-			a[i] = b
-			p[i] -= lr * b
-		}
+		sgdMomentum(p, g, a, clip, wd, mu, mom, damp1, lr)
 	}
 }
 

@@ -1,0 +1,177 @@
+#include "textflag.h"
+
+// AVX2 versions of the hot loops in kernels_simd.go. They use separate
+// multiplies and adds (no FMA) in the same order as the Go code, so both
+// paths give bit-identical results (kernels_simd_test.go checks it).
+
+// func cpuid(eax, ecx uint32) (a, b, c, d uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eax+0(FP), AX
+	MOVL ecx+4(FP), CX
+	CPUID
+	MOVL AX, a+8(FP)
+	MOVL BX, b+12(FP)
+	MOVL CX, c+16(FP)
+	MOVL DX, d+20(FP)
+	RET
+
+// func xgetbv0() uint32
+TEXT ·xgetbv0(SB), NOSPLIT, $0-4
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, ret+0(FP)
+	RET
+
+// func sumAXPBY8(gs, p *float32, n int, c, w float32) float64
+// Sum of float64(c*g[i] + w*p[i]) over n (a multiple of 8) values, in 8
+// lanes (lane j takes i%8 == j), combined as ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)).
+TEXT ·sumAXPBY8(SB), NOSPLIT, $0-40
+	MOVQ gs+0(FP), SI
+	MOVQ p+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS c+24(FP), Y6
+	VBROADCASTSS w+28(FP), Y7
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+sumloop:
+	CMPQ AX, CX
+	JAE sumdone
+	VMULPS (SI)(AX*4), Y6, Y2
+	VMULPS (DI)(AX*4), Y7, Y3
+	VADDPS Y3, Y2, Y2
+	VCVTPS2PD X2, Y4
+	VEXTRACTF128 $1, Y2, X5
+	VCVTPS2PD X5, Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	ADDQ $8, AX
+	JMP sumloop
+sumdone:
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+32(FP)
+	RET
+
+// func sumSq8(gs *float32, n int) float64
+// Sum of float64(g[i])^2 over n (a multiple of 8) values, lanes as sumAXPBY8.
+TEXT ·sumSq8(SB), NOSPLIT, $0-24
+	MOVQ gs+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+sqloop:
+	CMPQ AX, CX
+	JAE sqdone
+	VCVTPS2PD (SI)(AX*4), Y4
+	VCVTPS2PD 16(SI)(AX*4), Y5
+	VMULPD Y4, Y4, Y4
+	VMULPD Y5, Y5, Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	ADDQ $8, AX
+	JMP sqloop
+sqdone:
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+16(FP)
+	RET
+
+// func sgdMomentum8(p, gs, a *float32, n int, k *sgdConsts)
+// For n (a multiple of 8) values:
+//   d = (clip*g + wd*p) - mu; b = mom*a + damp1*d; a = b; p = p - lr*b
+TEXT ·sgdMomentum8(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ a+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ k+32(FP), R8
+	VBROADCASTSS 0(R8), Y8   // clip
+	VBROADCASTSS 4(R8), Y9   // wd
+	VBROADCASTSS 8(R8), Y10  // mu
+	VBROADCASTSS 12(R8), Y11 // mom
+	VBROADCASTSS 16(R8), Y12 // damp1
+	VBROADCASTSS 20(R8), Y13 // lr
+	XORQ AX, AX
+sgdloop:
+	CMPQ AX, CX
+	JAE sgddone
+	VMOVUPS (DI)(AX*4), Y0     // p
+	VMULPS (SI)(AX*4), Y8, Y1  // clip*g
+	VMULPS Y0, Y9, Y2          // wd*p
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y10, Y1, Y1         // d
+	VMULPS (DX)(AX*4), Y11, Y3 // mom*a
+	VMULPS Y1, Y12, Y4         // damp1*d
+	VADDPS Y4, Y3, Y3          // b
+	VMOVUPS Y3, (DX)(AX*4)
+	VMULPS Y3, Y13, Y5         // lr*b
+	VSUBPS Y5, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP sgdloop
+sgddone:
+	VZEROUPPER
+	RET
+
+// func adam8(p, gs, m, v *float32, n int, k *adamConsts)
+// For n (a multiple of 8) values:
+//   d = (clip*g + wd*p) - mu
+//   m = b1*m + omb1*d; v = b2*v + (omb2*d)*d
+//   den = sqrt(v)/bc2sqrt + eps; p = p*decay + (negStep*m)/den
+TEXT ·adam8(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ k+40(FP), R8
+	VBROADCASTSS 0(R8), Y6   // clip
+	VBROADCASTSS 4(R8), Y7   // wd
+	VBROADCASTSS 8(R8), Y8   // mu
+	VBROADCASTSS 12(R8), Y9  // b1
+	VBROADCASTSS 16(R8), Y10 // omb1
+	VBROADCASTSS 20(R8), Y11 // b2
+	VBROADCASTSS 24(R8), Y12 // omb2
+	VBROADCASTSS 28(R8), Y13 // bc2sqrt
+	VBROADCASTSS 32(R8), Y14 // eps
+	VBROADCASTSS 36(R8), Y15 // negStep
+	XORQ AX, AX
+adamloop:
+	CMPQ AX, CX
+	JAE adamdone
+	VMOVUPS (DI)(AX*4), Y0     // p
+	VMULPS (SI)(AX*4), Y6, Y1  // clip*g
+	VMULPS Y0, Y7, Y2          // wd*p
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y8, Y1, Y1          // d
+	VMULPS (DX)(AX*4), Y9, Y2  // b1*m
+	VMULPS Y1, Y10, Y3         // omb1*d
+	VADDPS Y3, Y2, Y2          // m'
+	VMOVUPS Y2, (DX)(AX*4)
+	VMULPS (BX)(AX*4), Y11, Y3 // b2*v
+	VMULPS Y1, Y12, Y4         // omb2*d
+	VMULPS Y1, Y4, Y4          // (omb2*d)*d
+	VADDPS Y4, Y3, Y3          // v'
+	VMOVUPS Y3, (BX)(AX*4)
+	VSQRTPS Y3, Y3
+	VDIVPS Y13, Y3, Y3         // sqrt(v')/bc2sqrt
+	VADDPS Y14, Y3, Y3         // den
+	VMULPS Y2, Y15, Y2         // negStep*m'
+	VDIVPS Y3, Y2, Y2          // /den
+	VBROADCASTSS 40(R8), Y5    // decay
+	VMULPS Y0, Y5, Y0          // p*decay
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP adamloop
+adamdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,110 @@
+package optim
+
+// The hot loops, each in two forms with bit-identical results: plain Go
+// (generic, the reference and the float64 path) and, for float32 on amd64
+// with AVX2, assembly (kernels_amd64.s) over the largest multiple of 8
+// values, the Go loop finishing the tail. Sums use 8 lanes (lane j takes
+// the values with i%8 == j) combined in a fixed order, so both forms add
+// in the same order.
+
+// sgdConsts and adamConsts are the per-step scalars of the assembly loops
+// (field order is the assembly's layout).
+type sgdConsts struct{ clip, wd, mu, mom, damp1, lr float32 }
+
+type adamConsts struct {
+	clip, wd, mu, b1, omb1, b2, omb2, bc2sqrt, eps, negStep, decay float32
+}
+
+func combine8(acc *[8]float64) float64 {
+	return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+// sumAXPBY returns the sum of float64(c*g[i] + w*p[i]).
+func sumAXPBY[F Float](g, p []F, c, w F) float64 {
+	g = g[:len(p)]
+	n8 := len(p) &^ 7
+	var s float64
+	if p32, ok := any(p).([]float32); ok && useAVX2 && n8 > 0 {
+		g32 := any(g).([]float32)
+		s = sumAXPBY8(&g32[0], &p32[0], n8, float32(c), float32(w))
+	} else {
+		var acc [8]float64
+		for i := 0; i < n8; i += 8 {
+			gb, pb := g[i:i+8], p[i:i+8]
+			for j := range 8 {
+				acc[j] += float64(c*gb[j] + w*pb[j])
+			}
+		}
+		s = combine8(&acc)
+	}
+	for i := n8; i < len(p); i++ {
+		s += float64(c*g[i] + w*p[i])
+	}
+	return s
+}
+
+// sumSquares returns the sum of float64(g[i])^2.
+func sumSquares[F Float](g []F) float64 {
+	n8 := len(g) &^ 7
+	var s float64
+	if g32, ok := any(g).([]float32); ok && useAVX2 && n8 > 0 {
+		s = sumSq8(&g32[0], n8)
+	} else {
+		var acc [8]float64
+		for i := 0; i < n8; i += 8 {
+			gb := g[i : i+8]
+			for j := range 8 {
+				x := float64(gb[j])
+				acc[j] += x * x
+			}
+		}
+		s = combine8(&acc)
+	}
+	for i := n8; i < len(g); i++ {
+		x := float64(g[i])
+		s += x * x
+	}
+	return s
+}
+
+// sgdMomentum is SGD's common update (momentum, not the first step, no
+// Nesterov, coupled decay): d = clip*g + wd*p - mu; a = mom*a + damp1*d;
+// p -= lr*a.
+func sgdMomentum[F Float](p, g, a []F, clip, wd, mu, mom, damp1, lr F) {
+	g, a = g[:len(p)], a[:len(p)]
+	start := 0
+	if p32, ok := any(p).([]float32); ok && useAVX2 && len(p) >= 8 {
+		start = len(p) &^ 7
+		k := sgdConsts{float32(clip), float32(wd), float32(mu), float32(mom), float32(damp1), float32(lr)}
+		sgdMomentum8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], start, &k)
+	}
+	for i := start; i < len(p); i++ {
+		d := clip*g[i] + wd*p[i] - mu
+		b := mom*a[i] + damp1*d
+		a[i] = b
+		p[i] -= lr * b
+	}
+}
+
+// adamUpdate is Adam's and AdamW's update with the gradient centralized
+// by mu (decay is 1 for Adam, wd is 0 for AdamW).
+func adamUpdate[F Float](p, g, m, v []F, k *adamKernel[F], mu F) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	clip, wd, b1, b2, omb1, omb2 := k.clip, k.wd, k.b1, k.b2, k.omb1, k.omb2
+	bc2sqrt, eps, negStep, decay := k.bc2sqrt, k.eps, k.negStep, k.decay
+	start := 0
+	if p32, ok := any(p).([]float32); ok && useAVX2 && len(p) >= 8 {
+		start = len(p) &^ 7
+		c := adamConsts{float32(clip), float32(wd), float32(mu), float32(b1), float32(omb1), float32(b2), float32(omb2),
+			float32(bc2sqrt), float32(eps), float32(negStep), float32(decay)}
+		adam8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], start, &c)
+	}
+	for i := start; i < len(p); i++ {
+		d := clip*g[i] + wd*p[i] - mu
+		mi := b1*m[i] + omb1*d
+		vi := b2*v[i] + omb2*d*d
+		m[i], v[i] = mi, vi
+		den := sqrtF(vi)/bc2sqrt + eps
+		p[i] = p[i]*decay + negStep*mi/den
+	}
+}
