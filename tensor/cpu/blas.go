@@ -78,6 +78,14 @@ func loadBLAS() {
 			if env != "" && env != "on" {
 				names = []string{env}
 			}
+			// OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s)
+			// after each call by default, taking the cores from the Go
+			// kernels that run between GEMMs; 2^20 cycles keeps them warm
+			// across back-to-back calls only. The library reads this at
+			// load; a value set by the user wins.
+			if os.Getenv("OPENBLAS_THREAD_TIMEOUT") == "" {
+				os.Setenv("OPENBLAS_THREAD_TIMEOUT", "20")
+			}
 			var errs []string
 			for _, n := range names {
 				lib, err := openBLAS(n)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 )
 
@@ -105,19 +104,20 @@ func (g ConvGeom) colChunk() int {
 	return c
 }
 
-var colPool sync.Pool
+// colBufs keeps col workspaces (at most colBudget bytes each) for reuse.
+var colBufs = freeList[[]float32]{alloc: func() *[]float32 { return new([]float32) }}
 
 // getCol returns a workspace of at least n floats.
 func getCol(n int) *[]float32 {
-	if p, ok := colPool.Get().(*[]float32); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
+	p := colBufs.Get()
+	if cap(*p) < n {
+		*p = make([]float32, n)
 	}
-	s := make([]float32, n)
-	return &s
+	*p = (*p)[:n]
+	return p
 }
 
-func putCol(p *[]float32) { colPool.Put(p) }
+func putCol(p *[]float32) { colBufs.Put(p) }
 
 // im2col fills col (rows() x (p1-p0), row-major) with the input pixels seen
 // by output pixels [p0, p1) of one image and group; xg is that image's

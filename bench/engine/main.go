@@ -1,0 +1,276 @@
+// Command engine benchmarks gcdet's convolution engine against PyTorch on
+// the same machine, back to back, and prints the ratios (see
+// ../README.md for recorded figures).
+//
+// Workloads (a step is forward, mean, backward with the gradients of the
+// input and of every parameter):
+//
+//	conv        one 3x3 conv 64->64, padding 1, on 1x64x128x128
+//	bottleneck  ResNet-50 bottleneck with identity shortcut on 1x256x56x56:
+//	            1x1 256->64, 3x3 64->64, 1x1 64->256, training-mode batch
+//	            norm after each, relu, + x, relu
+//
+// Each variant runs in a child process (this binary with -child), so its
+// peak resident memory (VmHWM) is its own; PyTorch runs torch_bench.py with
+// OPENBLAS_NUM_THREADS=2. Variants: default (the engine's own choice), im2col
+// (im2col + Sgemm, OpenBLAS when present), noblas (GCDET_BLAS=off),
+// memlimit (default with GOMEMLIMIT at 1.2x the step's tensors + 4 MiB
+// for the runtime, which makes the collector run as often as needed).
+//
+//	go run ./bench/engine -reps 20
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gcdet/gcdet/tensor"
+	"github.com/gcdet/gcdet/tensor/cpu"
+)
+
+type result struct {
+	Side         string  `json:"side"`
+	Workload     string  `json:"workload"`
+	Variant      string  `json:"variant,omitempty"`
+	Engine       string  `json:"engine,omitempty"`
+	Reps         int     `json:"reps"`
+	MedianMs     float64 `json:"median_ms"`
+	BestMs       float64 `json:"best_ms"`
+	GFlopsMedian float64 `json:"gflops_median"`
+	PeakRSSKB    int     `json:"peak_rss_kb"`
+	BaseRSSKB    int     `json:"base_rss_kb"`
+	HoldBytes    int     `json:"hold_bytes,omitempty"`
+}
+
+func main() {
+	workloads := flag.String("workload", "conv,bottleneck", "comma-separated workloads: conv, bottleneck")
+	variants := flag.String("variants", "default,im2col,noblas,memlimit", "comma-separated variants of ours")
+	reps := flag.Int("reps", 15, "timed steps per run (after 2 warm-up steps)")
+	python := flag.String("python", "/usr/bin/python3", "Python with torch; empty skips PyTorch")
+	child := flag.String("child", "", "internal: run one workload in this process and print JSON")
+	flag.Parse()
+	if *child != "" {
+		r := runChild(*child, *reps)
+		json.NewEncoder(os.Stdout).Encode(r)
+		return
+	}
+	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	for _, w := range strings.Split(*workloads, ",") {
+		var torch *result
+		if *python != "" {
+			r, err := runTorch(*python, w, *reps)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "torch %s: %v\n", w, err)
+			} else {
+				torch = &r
+				print(r, nil)
+			}
+		}
+		for _, v := range strings.Split(*variants, ",") {
+			r, err := runOurs(w, v, *reps)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "gcdet %s/%s: %v\n", w, v, err)
+				continue
+			}
+			print(r, torch)
+		}
+		fmt.Printf("  (%s)\n", loadAvg())
+	}
+}
+
+func print(r result, torch *result) {
+	line := fmt.Sprintf("%-11s %-22s %-9s median %7.1f ms  best %7.1f ms  %6.1f GFLOP/s  peak %6.1f MiB over base",
+		r.Workload, r.Side, r.Variant, r.MedianMs, r.BestMs, r.GFlopsMedian, float64(r.PeakRSSKB-r.BaseRSSKB)/1024)
+	if r.HoldBytes > 0 {
+		line += fmt.Sprintf(" (%.2fx the %.1f MiB of tensors)", float64(r.PeakRSSKB-r.BaseRSSKB)*1024/float64(r.HoldBytes), float64(r.HoldBytes)/(1<<20))
+	}
+	if torch != nil {
+		line += fmt.Sprintf("  speed vs torch %.2fx", torch.MedianMs/r.MedianMs)
+	}
+	fmt.Println(line)
+	if r.Engine != "" {
+		fmt.Printf("            engine: %s\n", r.Engine)
+	}
+}
+
+func runTorch(python, w string, reps int) (result, error) {
+	script := filepath.Join(sourceDir(), "torch_bench.py")
+	cmd := exec.Command(python, script, w, strconv.Itoa(reps))
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=2", "OMP_NUM_THREADS=2")
+	return runJSON(cmd)
+}
+
+func runOurs(w, variant string, reps int) (result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	cmd := exec.Command(self, "-child", w, "-reps", strconv.Itoa(reps))
+	env := os.Environ()
+	switch variant {
+	case "default":
+	case "im2col":
+		env = append(env, "GCDET_CONV=im2col")
+	case "noblas":
+		env = append(env, "GCDET_BLAS=off")
+	case "memlimit":
+		hold := holdBytes(w)
+		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", int(1.2*float64(hold))+4<<20))
+	default:
+		return result{}, fmt.Errorf("unknown variant %q", variant)
+	}
+	cmd.Env = env
+	r, err := runJSON(cmd)
+	r.Variant = variant
+	return r, err
+}
+
+func runJSON(cmd *exec.Cmd) (result, error) {
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return result{}, fmt.Errorf("%v: %s", err, errb.String())
+	}
+	var r result
+	err := json.Unmarshal(out.Bytes(), &r)
+	return r, err
+}
+
+// sourceDir is the folder of this program's sources (for torch_bench.py).
+func sourceDir() string {
+	if _, err := os.Stat("bench/engine/torch_bench.py"); err == nil {
+		return "bench/engine"
+	}
+	if _, err := os.Stat("torch_bench.py"); err == nil {
+		return "."
+	}
+	return "bench/engine"
+}
+
+// runChild times one workload in this process.
+func runChild(w string, reps int) result {
+	cpu.SetLogHook(nil)
+	base := statusKB("VmRSS")
+	var step func()
+	var flop float64
+	rng := rand.New(rand.NewPCG(1, 2))
+	switch w {
+	case "conv":
+		const C, H, W = 64, 128, 128
+		x := randn(rng, true, 1, C, H, W)
+		wt := randn(rng, true, C, C, 3, 3)
+		dy := meanGrad(1, C, H, W)
+		step = func() {
+			x.Grad, wt.Grad = nil, nil
+			tensor.Conv2d(x, wt, nil, tensor.ConvOpts{Padding: [2]int{1, 1}}).BackwardWith(dy)
+		}
+		flop = 3 * 2.0 * C * C * 9 * H * W
+	case "bottleneck":
+		const C, M, H, W = 256, 64, 56, 56
+		b := newBottleneck(rng, C, M)
+		x := randn(rng, true, 1, C, H, W)
+		dy := meanGrad(1, C, H, W)
+		step = func() {
+			x.Grad = nil
+			for _, p := range b.params() {
+				p.Grad = nil
+			}
+			b.forward(x).BackwardWith(dy)
+		}
+		flop = 3 * 2.0 * (C*M + M*M*9 + M*C) * H * W
+	default:
+		fmt.Fprintf(os.Stderr, "unknown workload %q\n", w)
+		os.Exit(2)
+	}
+	step()
+	step()
+	ts := make([]float64, reps)
+	for i := range ts {
+		t := time.Now()
+		step()
+		ts[i] = time.Since(t).Seconds()
+	}
+	peak := statusKB("VmHWM")
+	sort.Float64s(ts)
+	med := ts[len(ts)/2]
+	engine := cpu.BLASInfo()
+	if cpu.ConvFused() {
+		engine += "; conv: Go GEMM with fused im2col"
+	} else {
+		engine += "; conv: im2col + Sgemm"
+	}
+	return result{
+		Side: "gcdet", Workload: w, Engine: engine, Reps: reps,
+		MedianMs: med * 1e3, BestMs: ts[0] * 1e3, GFlopsMedian: flop / med / 1e9,
+		PeakRSSKB: peak, BaseRSSKB: base, HoldBytes: holdBytes(w),
+	}
+}
+
+// meanGrad is the gradient of mean(y) with respect to y (1/n everywhere),
+// made once: PyTorch's mean backward expands a scalar without storing it,
+// so the step seeds backward with this tensor rather than allocating one.
+func meanGrad(shape ...int) *tensor.Tensor {
+	return tensor.Full(1/float32(tensor.Numel(shape)), shape...)
+}
+
+// holdBytes is the size of the tensors one step must hold at its peak: the
+// input, parameters, every forward output the backward pass needs, the
+// output gradient, and the gradients of input and parameters.
+func holdBytes(w string) int {
+	switch w {
+	case "conv":
+		const C, H, W = 64, 128, 128
+		act, par := C*H*W, C*C*9
+		return 4 * (act /*x*/ + par /*w*/ + act /*y*/ + act /*dy*/ + act /*dx*/ + par /*dw*/)
+	case "bottleneck":
+		const C, M, H, W = 256, 64, 56, 56
+		hw := H * W
+		par := M*C + M*M*9 + C*M + 2*(M+M+C)
+		fwd := (6*M + 4*C) * hw // conv, bn, relu outputs of the two inner stages; conv, bn, add, relu of the last
+		return 4 * (C*hw /*x*/ + 2*par + fwd + C*hw /*dy*/ + C*hw /*dx*/)
+	}
+	return 0
+}
+
+func statusKB(key string) int {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
+			fs := strings.Fields(rest)
+			if len(fs) > 0 {
+				n, _ := strconv.Atoi(fs[0])
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "load average unknown"
+	}
+	fs := strings.Fields(string(b))
+	if len(fs) < 3 {
+		return "load average unknown"
+	}
+	return "load average " + strings.Join(fs[:3], " ")
+}
