@@ -5,7 +5,6 @@ go 1.26
 require (
 	github.com/disintegration/imaging v1.6.2
 	github.com/ebitengine/purego v0.11.3
-	gonum.org/v1/gonum v0.17.0
 )
 
 require golang.org/x/image v0.25.0 // indirect
