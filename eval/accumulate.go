@@ -1,9 +1,6 @@
 package eval
 
-import (
-	"slices"
-	"sort"
-)
+import "slices"
 
 // eps is numpy.spacing(1), added to precision denominators.
 const eps = 2.220446049250313e-16
@@ -63,30 +60,28 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 	for i := range res.Recall {
 		res.Recall[i] = -1
 	}
-	parallelFor(K*A, func(n int) {
-		k, a := n/A, n%A
-		es := evals[(k*A+a)*I : (k*A+a+1)*I]
-		npig, total := 0, 0
-		for _, e := range es {
+	parallelFor(K, func(k int) {
+		// One ranking per category, shared by every area range and maxDets:
+		// the detections and their order do not depend on the area range
+		// (only their flags do), and a group is present (non-nil) for all
+		// area ranges or none. Order: descending score, ties in the order
+		// of concatenation (image, then rank in image), as numpy's stable
+		// mergesort of the concatenated scores; truncating to a smaller
+		// maxDets keeps this relative order.
+		es0 := evals[k*A*I : (k*A+1)*I]
+		total := 0
+		for _, e := range es0 {
 			if e != nil {
-				npig += e.npig
 				total += len(e.scores)
 			}
 		}
-		if npig == 0 {
-			return
-		}
-		// One ranking for all maxDets: by descending score, ties in the
-		// order of concatenation (image, then rank in image), as numpy's
-		// stable mergesort of the concatenated scores. Truncating to a
-		// smaller maxDets keeps this relative order.
 		all := make([]ranked, 0, total)
-		for i, e := range es {
+		for i, e := range es0 {
 			if e == nil {
 				continue
 			}
 			for d, s := range e.scores {
-				all = append(all, ranked{score: s, e: e, d: int32(d), img: int32(i)})
+				all = append(all, ranked{score: s, d: int32(d), img: int32(i)})
 			}
 		}
 		slices.SortFunc(all, func(x, y ranked) int {
@@ -101,57 +96,74 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 			return int(x.d - y.d)
 		})
 		sel := make([]ranked, 0, len(all))
-		rc := make([]float64, 0, len(all))
-		pr := make([]float64, 0, len(all))
-		for m, maxDet := range p.MaxDets {
-			sel = sel[:0]
-			for _, x := range all {
-				if int(x.d) < maxDet {
-					sel = append(sel, x)
+		rc := make([]float64, len(all))
+		pr := make([]float64, len(all))
+		for a := 0; a < A; a++ {
+			es := evals[(k*A+a)*I : (k*A+a+1)*I]
+			npig := 0
+			for _, e := range es {
+				if e != nil {
+					npig += e.npig
 				}
 			}
-			nd := len(sel)
-			for t := 0; t < T; t++ {
-				rc, pr = rc[:0], pr[:0]
-				var tp, fp float64
-				for _, x := range sel {
-					f := x.e.flags[t*len(x.e.scores)+int(x.d)]
-					if f&flagIgnored == 0 {
-						if f&flagMatched != 0 {
-							tp++
-						} else {
-							fp++
+			if npig == 0 {
+				continue
+			}
+			for m, maxDet := range p.MaxDets {
+				sel = sel[:0]
+				for _, x := range all {
+					if int(x.d) < maxDet {
+						x.e = es[x.img]
+						sel = append(sel, x)
+					}
+				}
+				nd := len(sel)
+				for t := 0; t < T; t++ {
+					var tp, fp float64
+					for j, x := range sel {
+						f := x.e.flags[t*len(x.e.scores)+int(x.d)]
+						if f&flagIgnored == 0 {
+							if f&flagMatched != 0 {
+								tp++
+							} else {
+								fp++
+							}
+						}
+						rc[j] = tp / float64(npig)
+						pr[j] = tp / (fp + tp + eps)
+					}
+					if nd > 0 {
+						res.Recall[res.rIndex(t, k, a, m)] = rc[nd-1]
+					} else {
+						res.Recall[res.rIndex(t, k, a, m)] = 0
+					}
+					for i := nd - 1; i > 0; i-- {
+						if pr[i] > pr[i-1] {
+							pr[i-1] = pr[i]
 						}
 					}
-					rc = append(rc, tp/float64(npig))
-					pr = append(pr, tp/(fp+tp+eps))
-				}
-				if nd > 0 {
-					res.Recall[res.rIndex(t, k, a, m)] = rc[nd-1]
-				} else {
-					res.Recall[res.rIndex(t, k, a, m)] = 0
-				}
-				for i := nd - 1; i > 0; i-- {
-					if pr[i] > pr[i-1] {
-						pr[i-1] = pr[i]
-					}
-				}
-				// q and ss start at 0; searchsorted(rc, recThrs, "left"),
-				// stopping at the first index past the end as the
-				// try/except in pycocotools does.
-				stopped := false
-				for ri, thr := range p.RecThrs {
+					// q and ss start at 0; searchsorted(rc, recThrs,
+					// "left") is the first index with rc >= thr; the
+					// try/except in pycocotools stops at the first index
+					// past the end.
 					pi := 0
-					if !stopped {
-						pi = sort.Search(nd, func(i int) bool { return rc[i] >= thr })
-						stopped = pi >= nd
+					for ri, thr := range p.RecThrs {
+						if ri > 0 && thr < p.RecThrs[ri-1] {
+							pi = 0 // unsorted thresholds: search afresh
+						}
+						for pi < nd && rc[pi] < thr {
+							pi++
+						}
+						if pi >= nd {
+							for ; ri < len(p.RecThrs); ri++ {
+								res.Precision[res.pIndex(t, ri, k, a, m)] = 0
+								res.Scores[res.pIndex(t, ri, k, a, m)] = 0
+							}
+							break
+						}
+						res.Precision[res.pIndex(t, ri, k, a, m)] = pr[pi]
+						res.Scores[res.pIndex(t, ri, k, a, m)] = sel[pi].score
 					}
-					q, ss := 0.0, 0.0
-					if !stopped {
-						q, ss = pr[pi], sel[pi].score
-					}
-					res.Precision[res.pIndex(t, ri, k, a, m)] = q
-					res.Scores[res.pIndex(t, ri, k, a, m)] = ss
 				}
 			}
 		}

@@ -1,13 +1,10 @@
 package eval
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 
-	"github.com/gcdet/gcdet/coco"
 	"github.com/gcdet/gcdet/coco/mask"
 )
 
@@ -21,15 +18,6 @@ type Detection struct {
 	Score float64
 	// Segmentation is the mask, of the image's size, or nil.
 	Segmentation *mask.RLE
-}
-
-// jsonResult is one element of a results file.
-type jsonResult struct {
-	ImageID      *int64             `json:"image_id"`
-	CategoryID   *int64             `json:"category_id"`
-	BBox         []float64          `json:"bbox"`
-	Score        *float64           `json:"score"`
-	Segmentation *coco.Segmentation `json:"segmentation"`
 }
 
 // LoadResults reads a results JSON file (pycocotools' loadRes input): a
@@ -51,13 +39,9 @@ func LoadResults(path string, gt *GT) ([]Detection, error) {
 
 // ParseResults is LoadResults on the file's contents.
 func ParseResults(b []byte, gt *GT) ([]Detection, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '[' {
-		return nil, fmt.Errorf("eval: results must be a JSON list of objects")
-	}
-	var raw []jsonResult
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("eval: results: %w", err)
+	raw, err := scanResults(b)
+	if err != nil {
+		return nil, err
 	}
 	dets := make([]Detection, len(raw))
 	errs := make([]error, len(raw))
@@ -65,18 +49,18 @@ func ParseResults(b []byte, gt *GT) ([]Detection, error) {
 		r := &raw[i]
 		d := &dets[i]
 		switch {
-		case r.ImageID == nil:
+		case !r.hasImage:
 			errs[i] = fmt.Errorf("eval: result %d has no image_id", i)
 			return
-		case r.CategoryID == nil:
-			errs[i] = fmt.Errorf("eval: result %d (image %d) has no category_id", i, *r.ImageID)
+		case !r.hasCat:
+			errs[i] = fmt.Errorf("eval: result %d (image %d) has no category_id", i, r.imageID)
 			return
-		case r.Score == nil:
-			errs[i] = fmt.Errorf("eval: result %d (image %d) has no score", i, *r.ImageID)
+		case !r.hasScore:
+			errs[i] = fmt.Errorf("eval: result %d (image %d) has no score", i, r.imageID)
 			return
 		}
-		d.ImageID, d.CategoryID, d.Score, d.BBox = *r.ImageID, *r.CategoryID, *r.Score, r.BBox
-		if r.Segmentation == nil {
+		d.ImageID, d.CategoryID, d.Score, d.BBox = r.imageID, r.catID, r.score, r.bbox
+		if r.seg == nil {
 			return
 		}
 		h, w, ok := gt.imageSize(d.ImageID)
@@ -84,7 +68,7 @@ func ParseResults(b []byte, gt *GT) ([]Detection, error) {
 			errs[i] = fmt.Errorf("eval: result %d names image %d, which is not in the ground truth", i, d.ImageID)
 			return
 		}
-		rle, err := mask.FrSegmentation(mask.Segmentation(*r.Segmentation), h, w)
+		rle, err := mask.FrSegmentation(*r.seg, h, w)
 		if err != nil {
 			errs[i] = fmt.Errorf("eval: result %d (image %d) segmentation: %w", i, d.ImageID, err)
 			return

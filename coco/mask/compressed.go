@@ -47,7 +47,13 @@ func FromCompressed(s string, h, w int) (RLE, error) {
 	if err := checkSize(h, w); err != nil {
 		return RLE{}, err
 	}
-	cnts := make([]uint32, 0, len(s)/2+1)
+	n := 0 // characters without the continuation bit end a count
+	for i := 0; i < len(s); i++ {
+		if (s[i]-48)&0x20 == 0 {
+			n++
+		}
+	}
+	cnts := make([]uint32, 0, n)
 	for p := 0; p < len(s); {
 		start := p
 		var x int64
