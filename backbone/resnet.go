@@ -134,6 +134,9 @@ func (c Config) validate() error {
 	if c.Groups < 1 || c.WidthPerGroup < 1 || c.BaseWidth < 1 || c.GNGroups < 1 {
 		return fmt.Errorf("backbone: groups %d, width per group %d, base width %d and GN groups %d must be positive", c.Groups, c.WidthPerGroup, c.BaseWidth, c.GNGroups)
 	}
+	if c.bottleneck() && c.width(0) < c.Groups {
+		return fmt.Errorf("backbone: bottleneck width %d*%d/64*%d rounds to zero; raise the base width or the width per group", c.BaseWidth, c.WidthPerGroup, c.Groups)
+	}
 	if c.Norm != FrozenBN && c.Norm != BN && c.Norm != GN {
 		return fmt.Errorf("backbone: unknown norm %v", c.Norm)
 	}
@@ -301,4 +304,35 @@ func (r *ResNet) Forward(x *tensor.Tensor) []*tensor.Tensor {
 		}
 	}
 	return outs
+}
+
+// SetNormEps sets eps of every norm layer of the body. torchvision's COCO
+// Faster R-CNN weights expect eps 0 in their FrozenBatchNorm2d layers
+// (torchvision's overwrite_eps); the default is 1e-5.
+func (r *ResNet) SetNormEps(eps float32) {
+	walk(r, func(m nn.Module) {
+		switch n := m.(type) {
+		case *nn.FrozenBatchNorm2d:
+			n.Eps = eps
+		case *nn.BatchNorm2d:
+			n.Eps = eps
+		case evalBatchNorm:
+			n.Eps = eps
+		case *nn.GroupNorm:
+			n.Eps = eps
+		}
+	})
+}
+
+// walk calls f on m and every module below it, parents first.
+func walk(m nn.Module, f func(nn.Module)) {
+	f(m)
+	if c, ok := m.(interface {
+		ChildNames() []string
+		Child(string) nn.Module
+	}); ok {
+		for _, n := range c.ChildNames() {
+			walk(c.Child(n), f)
+		}
+	}
 }
