@@ -19,7 +19,7 @@ const (
 	gemmNR = 16   // columns of a micro-tile
 	gemmKC = 256  // depth of a packed slice
 	gemmMC = 96   // rows of a packed A block (multiple of MR)
-	gemmNC = 2048 // columns of a packed B block (multiple of NR)
+	gemmNC = 1024 // columns of a packed B block (multiple of NR)
 )
 
 // aSource is the m x k left operand.
