@@ -95,16 +95,7 @@ func ToRGB(src image.Image) *RGB {
 	p := out.Pix
 	switch s := src.(type) {
 	case *image.YCbCr:
-		for y := 0; y < h; y++ {
-			yi := s.YOffset(r.Min.X, r.Min.Y+y)
-			o := y * w * 3
-			for x := 0; x < w; x++ {
-				ci := s.COffset(r.Min.X+x, r.Min.Y+y)
-				rr, gg, bb := color.YCbCrToRGB(s.Y[yi+x], s.Cb[ci], s.Cr[ci])
-				p[o], p[o+1], p[o+2] = rr, gg, bb
-				o += 3
-			}
-		}
+		ycbcrToRGB(s, out)
 	case *image.Gray:
 		for y := 0; y < h; y++ {
 			row := s.Pix[y*s.Stride : y*s.Stride+w]
@@ -164,4 +155,48 @@ func (m *RGB) Image() *image.NRGBA {
 		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = m.Pix[i], m.Pix[i+1], m.Pix[i+2], 255
 	}
 	return out
+}
+
+// ycbcrToRGB converts with color.YCbCrToRGB's exact integer arithmetic,
+// inlined, with the chroma column looked up from a per-image table.
+func ycbcrToRGB(s *image.YCbCr, out *RGB) {
+	r := s.Bounds()
+	w, h := r.Dx(), r.Dy()
+	cx := make([]int32, w)
+	for x := range cx {
+		cx[x] = int32(s.COffset(r.Min.X+x, r.Min.Y) - s.COffset(r.Min.X, r.Min.Y))
+	}
+	for y := 0; y < h; y++ {
+		yrow := s.Y[s.YOffset(r.Min.X, r.Min.Y+y):]
+		c0 := s.COffset(r.Min.X, r.Min.Y+y)
+		cbrow, crrow := s.Cb[c0:], s.Cr[c0:]
+		dst := out.Pix[y*w*3 : (y+1)*w*3]
+		yrow = yrow[:w]
+		for x, yv := range yrow {
+			ci := cx[x]
+			yy1 := int32(yv) * 0x10101
+			cb1 := int32(cbrow[ci]) - 128
+			cr1 := int32(crrow[ci]) - 128
+			rr := yy1 + 91881*cr1
+			if uint32(rr)&0xff000000 == 0 {
+				rr >>= 16
+			} else {
+				rr = ^(rr >> 31)
+			}
+			gg := yy1 - 22554*cb1 - 46802*cr1
+			if uint32(gg)&0xff000000 == 0 {
+				gg >>= 16
+			} else {
+				gg = ^(gg >> 31)
+			}
+			bb := yy1 + 116130*cb1
+			if uint32(bb)&0xff000000 == 0 {
+				bb >>= 16
+			} else {
+				bb = ^(bb >> 31)
+			}
+			d := dst[3*x : 3*x+3]
+			d[0], d[1], d[2] = uint8(rr), uint8(gg), uint8(bb)
+		}
+	}
 }

@@ -2,6 +2,8 @@ package coco
 
 import (
 	"encoding/json"
+	"image"
+	"image/color"
 	"math"
 	"os"
 	"strings"
@@ -201,5 +203,32 @@ func TestCollate(t *testing.T) {
 	}
 	if b := Collate([]*Sample{mk(5, 3, 1)}, 0); b.H != 3 || b.W != 5 {
 		t.Fatalf("no divisibility: %dx%d", b.H, b.W)
+	}
+}
+
+// TestYCbCrFastPath checks the inlined conversion against the standard
+// library on every subsampling ratio.
+func TestYCbCrFastPath(t *testing.T) {
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		full := image.NewYCbCr(image.Rect(0, 0, 23, 17), ratio)
+		for i := range full.Y {
+			full.Y[i] = uint8(i * 7)
+		}
+		for i := range full.Cb {
+			full.Cb[i], full.Cr[i] = uint8(i*13), uint8(255-i*5)
+		}
+		src := full.SubImage(image.Rect(3, 2, 20, 15)).(*image.YCbCr)
+		got := ToRGB(src)
+		for y := 0; y < got.H; y++ {
+			for x := 0; x < got.W; x++ {
+				c := src.YCbCrAt(x+3, y+2)
+				r, g, b := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+				o := (y*got.W + x) * 3
+				if got.Pix[o] != r || got.Pix[o+1] != g || got.Pix[o+2] != b {
+					t.Fatalf("ratio %v (%d,%d): %v, want %d %d %d", ratio, x, y, got.Pix[o:o+3], r, g, b)
+				}
+			}
+		}
 	}
 }

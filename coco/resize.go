@@ -130,55 +130,79 @@ func ResizeToCHW(src *RGB, w, h int, flip bool, pf PixelFormat, dst []float32) [
 	th := bilinearTaps(src.W, w, flip)
 	tv := bilinearTaps(src.H, h, false)
 
-	// Horizontal pass over the source rows the vertical pass reads.
-	rowLen := w * 3
+	// Horizontal pass into three planes of src.H rows of w values.
 	tmpp := rowPool.Get().(*[]float32)
-	need := src.H * rowLen
-	if cap(*tmpp) < need+rowLen {
-		*tmpp = make([]float32, need+rowLen)
+	need := 3 * src.H * w
+	if cap(*tmpp) < need {
+		*tmpp = make([]float32, need)
 	}
 	tmp := (*tmpp)[:need]
-	acc := (*tmpp)[need : need+rowLen]
+	tplane := src.H * w
+	t0, t1, t2 := tmp[:tplane], tmp[tplane:2*tplane], tmp[2*tplane:]
 	for y := 0; y < src.H; y++ {
 		srow := src.Pix[y*src.W*3 : (y+1)*src.W*3]
-		drow := tmp[y*rowLen : (y+1)*rowLen]
-		for x := 0; x < w; x++ {
+		r0, r1, r2 := t0[y*w:(y+1)*w], t1[y*w:(y+1)*w], t2[y*w:(y+1)*w]
+		for x := range r0 {
 			s0 := int(th.start[x]) * 3
 			cnt := int(th.count[x])
 			ws := th.w[x*th.n : x*th.n+cnt]
-			var r, g, bb float32
+			if cnt == 2 {
+				p := srow[s0 : s0+6]
+				w0, w1 := ws[0], ws[1]
+				r0[x] = w0*float32(p[0]) + w1*float32(p[3])
+				r1[x] = w0*float32(p[1]) + w1*float32(p[4])
+				r2[x] = w0*float32(p[2]) + w1*float32(p[5])
+				continue
+			}
+			var a0, a1, a2 float32
 			sp := srow[s0 : s0+3*cnt]
 			for k, wk := range ws {
-				r += wk * float32(sp[3*k])
-				g += wk * float32(sp[3*k+1])
-				bb += wk * float32(sp[3*k+2])
+				a0 += wk * float32(sp[3*k])
+				a1 += wk * float32(sp[3*k+1])
+				a2 += wk * float32(sp[3*k+2])
 			}
-			drow[3*x], drow[3*x+1], drow[3*x+2] = r, g, bb
+			r0[x], r1[x], r2[x] = a0, a1, a2
 		}
 	}
-	// Vertical pass, then normalize and scatter into CHW planes.
-	p0 := dst[0:plane]
-	p1 := dst[plane : 2*plane]
-	p2 := dst[2*plane : 3*plane]
-	for y := 0; y < h; y++ {
-		s0 := int(tv.start[y])
-		cnt := int(tv.count[y])
-		ws := tv.w[y*tv.n : y*tv.n+cnt]
-		clear(acc)
-		for k, wk := range ws {
-			row := tmp[(s0+k)*rowLen : (s0+k+1)*rowLen]
-			for i, v := range row {
-				acc[i] += wk * v
+	// Vertical pass per channel, normalizing as it writes the output plane.
+	tp := [3][]float32{t0, t1, t2}
+	for o := 0; o < 3; o++ {
+		src := tp[srcCh[o]]
+		ao, bo := a[o], b[o]
+		out := dst[o*plane : (o+1)*plane]
+		for y := 0; y < h; y++ {
+			s0 := int(tv.start[y])
+			cnt := int(tv.count[y])
+			ws := tv.w[y*tv.n : y*tv.n+cnt]
+			d := out[y*w : (y+1)*w]
+			switch cnt {
+			case 1:
+				r := src[s0*w : (s0+1)*w]
+				w0 := ws[0] * ao
+				for x := range d {
+					d[x] = r[x]*w0 + bo
+				}
+			case 2:
+				ra := src[s0*w : (s0+1)*w]
+				rb := src[(s0+1)*w : (s0+2)*w]
+				w0, w1 := ws[0]*ao, ws[1]*ao
+				ra, rb = ra[:len(d)], rb[:len(d)]
+				for x := range d {
+					d[x] = ra[x]*w0 + rb[x]*w1 + bo
+				}
+			default:
+				for x := range d {
+					d[x] = bo
+				}
+				for k, wk := range ws {
+					r := src[(s0+k)*w : (s0+k+1)*w]
+					wk *= ao
+					r = r[:len(d)]
+					for x := range d {
+						d[x] += r[x] * wk
+					}
+				}
 			}
-		}
-		o := y * w
-		d0, d1, d2 := p0[o:o+w], p1[o:o+w], p2[o:o+w]
-		c0, c1, c2 := srcCh[0], srcCh[1], srcCh[2]
-		for x := 0; x < w; x++ {
-			px := acc[3*x : 3*x+3]
-			d0[x] = px[c0]*a[0] + b[0]
-			d1[x] = px[c1]*a[1] + b[1]
-			d2[x] = px[c2]*a[2] + b[2]
 		}
 	}
 	rowPool.Put(tmpp)
