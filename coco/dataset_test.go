@@ -293,3 +293,15 @@ func TestParsePolygonsMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestInfoYear(t *testing.T) {
+	for doc, want := range map[string]int{`{"info":{"year":2017,"description":"d"}}`: 2017, `{"info":{"year":"2014","description":"d"}}`: 2014, `{"info":{"description":"d"}}`: 0, `{"info":{"year":"","description":"d"}}`: 0} {
+		d, err := DecodeBytes([]byte(doc), "info.json")
+		if err != nil || d.Info.Year != want || d.Info.Description != "d" {
+			t.Fatalf("%s: %v %+v", doc, err, d.Info)
+		}
+	}
+	if _, err := DecodeBytes([]byte(`{"info":{"year":"soon"}}`), "info.json"); err == nil {
+		t.Fatal("non-numeric year accepted")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -23,6 +24,40 @@ type Info struct {
 	Year        int    `json:"year,omitempty"`
 	Contributor string `json:"contributor,omitempty"`
 	DateCreated string `json:"date_created,omitempty"`
+}
+
+// UnmarshalJSON accepts "year" as a number or a numeric string (both occur
+// in COCO-format files written by different tools); other fields as usual.
+func (in *Info) UnmarshalJSON(b []byte) error {
+	type plain Info
+	var raw struct {
+		plain
+		Year json.RawMessage `json:"year,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*in = Info(raw.plain)
+	y := bytes.TrimSpace(raw.Year)
+	if len(y) == 0 || string(y) == "null" {
+		return nil
+	}
+	if y[0] == '"' {
+		var s string
+		if err := json.Unmarshal(y, &s); err != nil {
+			return err
+		}
+		if s == "" {
+			return nil
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("info.year %q is not a number", s)
+		}
+		in.Year = v
+		return nil
+	}
+	return json.Unmarshal(y, &in.Year)
 }
 
 // License is an entry of "licenses".
