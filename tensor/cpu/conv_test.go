@@ -135,3 +135,19 @@ func TestConvGeomValidate(t *testing.T) {
 	g.OH++
 	Conv2d(g, make([]float32, 200), make([]float32, 75), make([]float32, 108), nil)
 }
+
+func TestTransposeNR(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, kc := range []int{1, 5, 8, 13, 64, 100, 256} {
+		src := randSlice(rng, gemmNR*kc)
+		dst := make([]float32, kc*gemmNR)
+		transposeNR(dst, src, kc)
+		for j := 0; j < gemmNR; j++ {
+			for p := 0; p < kc; p++ {
+				if dst[p*gemmNR+j] != src[j*kc+p] {
+					t.Fatalf("kc=%d: dst[%d,%d] = %g, want %g", kc, p, j, dst[p*gemmNR+j], src[j*kc+p])
+				}
+			}
+		}
+	}
+}

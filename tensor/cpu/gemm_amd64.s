@@ -164,3 +164,91 @@ prloop:
 prdone:
 	VZEROUPPER
 	RET
+
+// 8x8 transpose of Y0..Y7 (rows) into Y8..Y15 (columns), using the
+// registers in between as scratch.
+#define TRANSPOSE8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+#define LOAD4(base) \
+	VMOVUPS (base), Y0; \
+	VMOVUPS (base)(R8*1), Y1; \
+	VMOVUPS (base)(R8*2), Y2; \
+	VMOVUPS (base)(R9*1), Y3
+
+#define LOAD4HI(base) \
+	VMOVUPS (base), Y4; \
+	VMOVUPS (base)(R8*1), Y5; \
+	VMOVUPS (base)(R8*2), Y6; \
+	VMOVUPS (base)(R9*1), Y7
+
+#define STORE8(off) \
+	VMOVUPS Y8, off+0(DI); \
+	VMOVUPS Y9, off+64(DI); \
+	VMOVUPS Y10, off+128(DI); \
+	VMOVUPS Y11, off+192(DI); \
+	VMOVUPS Y12, off+256(DI); \
+	VMOVUPS Y13, off+320(DI); \
+	VMOVUPS Y14, off+384(DI); \
+	VMOVUPS Y15, off+448(DI)
+
+// func transpose16x8(dst, src *float32, ld, blocks int)
+//
+// For each of blocks blocks of 8 columns: the 16 x 8 block of src (rows ld
+// floats apart) is written transposed as 8 rows of 16 floats to dst.
+TEXT ·transpose16x8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ blocks+24(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R11
+	LEAQ (R11)(R8*4), R12
+	TESTQ CX, CX
+	JZ   trdone
+
+trloop:
+	LOAD4(SI)
+	LOAD4HI(R10)
+	TRANSPOSE8
+	STORE8(0)
+	LOAD4(R11)
+	LOAD4HI(R12)
+	TRANSPOSE8
+	STORE8(32)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $512, DI
+	DECQ CX
+	JNZ  trloop
+
+trdone:
+	VZEROUPPER
+	RET

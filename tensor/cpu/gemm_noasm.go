@@ -14,3 +14,7 @@ func microKernel(k int, a, b []float32, c []float32, ldc int, acc bool) {
 func copyPanels(dst []float32, stride int, src []float32, chunks int) {
 	copyPanelsGo(dst, stride, src, chunks)
 }
+
+// transposeNR writes the NR x kc matrix src (row stride kc) into dst as
+// kc x NR.
+func transposeNR(dst, src []float32, kc int) { transposeNRGo(dst, src, kc, 0) }
