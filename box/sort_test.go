@@ -88,3 +88,21 @@ func TestTopKPerLevel(t *testing.T) {
 		t.Errorf("TopKPerLevel = %v, %v, want %v, %v", idx, levels, wantIdx, wantLevels)
 	}
 }
+
+// TestIntrosortHeapFallback forces the depth budget to zero, the path that
+// std::sort takes on adversarial inputs (heapsort), and checks the result
+// is a sorted permutation. (Torch equality of the heap primitives is covered
+// by the TopK goldens, which use the same heap operations.)
+func TestIntrosortHeapFallback(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{17, 100, 1001} {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.IntN(7))
+		}
+		s := scoredOf(v)
+		introsortLoop(s, 0, n, 0)
+		finalInsertionSort(s, 0, n)
+		checkSortedPerm(t, v, indicesOf(s), n)
+	}
+}

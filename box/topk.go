@@ -41,13 +41,24 @@ func TopK(scores []float32, k int) []int32 {
 	if k == 0 {
 		return []int32{}
 	}
-	s := scoredOf(scores)
 	if k*64 <= n {
-		partialSort(s, 0, k, n)
-	} else {
-		nthElement(s, 0, k-1, n)
-		stdSort(s, 0, k-1)
+		// std::partial_sort: heap of the first k, then each later element
+		// that beats the root replaces it (popHeap onto its slot, which is
+		// never read again, so the tail need not be materialized).
+		s := scoredOf(scores[:k])
+		makeHeap(s, 0, k)
+		for i := k; i < n; i++ {
+			if v := (scored{scores[i], int32(i)}); before(v, s[0]) {
+				adjustHeap(s, 0, 0, k, v)
+			}
+		}
+		sortHeap(s, 0, k)
+		return indicesOf(s)
 	}
+	// std::nth_element, then std::sort of the first k-1.
+	s := scoredOf(scores)
+	nthElement(s, 0, k-1, n)
+	stdSort(s, 0, k-1)
 	return indicesOf(s[:k])
 }
 

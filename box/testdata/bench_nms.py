@@ -53,13 +53,21 @@ def bench_boxes(n, clustered):
 
 
 def timeit(fn, reps):
+    """Median wall and CPU (process) seconds of reps runs, and the last result."""
     fn()
-    ts = []
+    walls, cpus = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts), out
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), out
+
+
+def report(name, fn, reps=7, kept=True):
+    wall, cpu, out = timeit(fn, reps)
+    extra = f", kept {out.numel()}" if kept else ""
+    print(f"{name}: {wall * 1e3:.2f} ms wall, {cpu * 1e3:.2f} cpu-ms{extra}")
 
 
 def main():
@@ -68,18 +76,14 @@ def main():
         kind = "clustered" if clustered else "uniform"
         for n in [4000, 12000]:
             b, s, _ = bench_boxes(n, clustered)
-            t, keep = timeit(lambda: nms(b, s, 0.7), 7)
-            print(f"nms {kind}/N={n}: {t * 1e3:.2f} ms, kept {keep.numel()}")
+            report(f"nms {kind}/N={n}", lambda: nms(b, s, 0.7))
         b, s, lv = bench_boxes(10000, clustered)
-        t, keep = timeit(lambda: batched_nms(b, s, lv, 0.7), 7)
-        print(f"batched_nms {kind}/N=10000: {t * 1e3:.2f} ms, kept {keep.numel()}")
+        report(f"batched_nms {kind}/N=10000", lambda: batched_nms(b, s, lv, 0.7))
     _, s, _ = bench_boxes(200000, False)
-    t, _ = timeit(lambda: s.topk(2000), 7)
-    print(f"topk N=200000/k=2000: {t * 1e3:.2f} ms")
+    report("topk N=200000/k=2000", lambda: s.topk(2000), 21, kept=False)
     a, _, _ = bench_boxes(100000, False)
     g, _, _ = bench_boxes(20, True)
-    t, _ = timeit(lambda: torchvision.ops.box_iou(g, a), 7)
-    print(f"box_iou 20x100000: {t * 1e3:.2f} ms")
+    report("box_iou 20x100000", lambda: torchvision.ops.box_iou(g, a), 21, kept=False)
 
 
 if __name__ == "__main__":
