@@ -60,7 +60,9 @@ func TestFlattenOrder(t *testing.T) {
 	const n, a = 2, 3
 	grids := []Grid{{3, 4}, {2, 2}}
 	var objs, dels []*tensor.Tensor
-	code := func(img, l, y, x, an, c int) float32 { return float32(img*100000 + l*10000 + y*1000 + x*100 + an*10 + c) }
+	code := func(img, l, y, x, an, c int) float32 {
+		return float32(img*100000 + l*10000 + y*1000 + x*100 + an*10 + c)
+	}
 	for l, g := range grids {
 		o := make([]float32, n*a*g.H*g.W)
 		d := make([]float32, n*4*a*g.H*g.W)
