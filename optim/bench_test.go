@@ -168,9 +168,9 @@ func BenchmarkStep(b *testing.B) {
 }
 
 // BenchmarkTrafficBound is the plain loop a step cannot beat: the same
-// streams as SGD with momentum (read p, g, buf; write p, buf) with one
-// multiply-add each, on the same arrays, split the same way over all
-// cores; and a memmove moving the same number of bytes.
+// streams as SGD with momentum (read p, g, buf; write p, buf) with one add
+// each (AVX2 where available), on the same arrays, split the same way over
+// all cores; and a memmove moving the same number of bytes.
 func BenchmarkTrafficBound(b *testing.B) {
 	ps := sharedBenchParams()
 	n := totalValues(ps)
@@ -193,12 +193,7 @@ func BenchmarkTrafficBound(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			e.parallel(len(chunks), func(_, j int) {
 				c := chunks[j]
-				g, a := c.g[:len(c.p)], c.a[:len(c.p)]
-				for k := range c.p {
-					m := 0.9*a[k] + g[k]
-					a[k] = m
-					c.p[k] -= 1e-6 * m
-				}
+				streamBound32(c.p, c.g, c.a)
 			})
 		}
 	})
@@ -207,7 +202,9 @@ func BenchmarkTrafficBound(b *testing.B) {
 		src := make([]float32, n*5/2)
 		dst := make([]float32, n*5/2)
 		const part = 1 << 20
+		copy(dst, src) // fault the pages in before timing
 		b.SetBytes(int64(20 * n))
+		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			e.parallel((len(src)+part-1)/part, func(_, j int) {
 				lo := j * part
@@ -289,12 +286,7 @@ func streamBound(ps []*nn.Param) func() {
 	return func() {
 		e.parallel(len(chunks), func(_, j int) {
 			c := chunks[j]
-			g, a := c.g[:len(c.p)], c.a[:len(c.p)]
-			for k := range c.p {
-				m := 0.9*a[k] + g[k]
-				a[k] = m
-				c.p[k] -= 1e-9 * m
-			}
+			streamBound32(c.p, c.g, c.a)
 		})
 	}
 }

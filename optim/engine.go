@@ -18,6 +18,9 @@ const (
 	itemTarget = 1 << 16
 	// noGCChunk is the unit size of a parameter without GC.
 	noGCChunk = 1 << 14
+	// rowBlock is the number of values whose GC rows are summed before
+	// they are applied (about 32 KiB per array: the block stays in L2).
+	rowBlock = 1 << 13
 )
 
 // slot is one parameter as the engine sees it.
@@ -46,10 +49,13 @@ type engine[F Float] struct {
 	items     []item
 	normItems []item
 	workers   int
-	// scratch holds one GC unit's update per worker (placement "update").
-	scratch [][]F
-	maxM    int // largest GC unit
+	scratch   []scratch[F] // per worker
+	maxM      int          // largest GC unit
 }
+
+// scratch is a worker's room for one block of rows: their means and, for
+// placement "update", their updates.
+type scratch[F Float] struct{ mus, upd []F }
 
 func newEngine[F Float](cfg Config, plan *plan, workers int) *engine[F] {
 	if workers < 1 {
@@ -146,20 +152,19 @@ func (e *engine[F]) step(lr, wd []float64, clip float64) int {
 		ks[i] = e.kernelFor(s, lr[s.group], wd[s.group], clip)
 		updated++
 	}
-	if e.gcUpdate && len(e.scratch) == 0 {
-		e.scratch = make([][]F, e.workers)
+	if len(e.scratch) == 0 {
+		e.scratch = make([]scratch[F], e.workers)
 		for w := range e.scratch {
-			e.scratch[w] = make([]F, e.maxM)
+			e.scratch[w].mus = make([]F, rowBlock)
+			if e.gcUpdate {
+				e.scratch[w].upd = make([]F, max(rowBlock, e.maxM))
+			}
 		}
 	}
 	e.parallel(len(e.items), func(w, i int) {
 		it := e.items[i]
 		if k := ks[it.slot]; k != nil {
-			var scratch []F
-			if e.gcUpdate {
-				scratch = e.scratch[w]
-			}
-			e.runItem(e.slots[it.slot], it, k, scratch)
+			e.runItem(e.slots[it.slot], it, k, &e.scratch[w])
 		}
 	})
 	return updated
@@ -203,21 +208,42 @@ func (e *engine[F]) kernelFor(s *slot[F], lr, wd, clip float64) kernel[F] {
 	return k
 }
 
-func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], scratch []F) {
+func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], sc *scratch[F]) {
 	full := seg[F]{p: s.p, g: s.g, a: s.a, b: s.b}
 	l := s.layout
 	switch l.kind {
 	case layoutNone:
 		k.applyGrad(full.slice(it.u0*l.m, min(it.u1*l.m, s.n)), 0)
 	case layoutRows:
+		// Rows are taken in blocks of about rowBlock values: the sum pass
+		// streams the block in, the apply pass finds it in cache, and both
+		// passes stream long contiguous runs (short rows alone would
+		// restart the hardware prefetchers at every row).
 		fm := float64(l.m)
-		for u := it.u0; u < it.u1; u++ {
-			r := full.slice(u*l.m, (u+1)*l.m)
+		nr := max(1, rowBlock/l.m)
+		for u := it.u0; u < it.u1; u += nr {
+			ue := min(u+nr, it.u1)
+			mus := sc.mus[:ue-u]
 			if e.gcUpdate {
-				u := scratch[:l.m]
-				applyUpdate(r.p, u, F(k.sumUpdate(r, u)/fm))
-			} else {
-				k.applyGrad(r, F(k.sumGrad(r)/fm))
+				for r := u; r < ue; r++ {
+					mus[r-u] = F(k.sumUpdate(full.slice(r*l.m, (r+1)*l.m), sc.upd[(r-u)*l.m:(r-u+1)*l.m]) / fm)
+				}
+				for r := u; r < ue; r++ {
+					applyUpdate(s.p[r*l.m:(r+1)*l.m], sc.upd[(r-u)*l.m:(r-u+1)*l.m], mus[r-u])
+				}
+				continue
+			}
+			if sk, ok := k.(*sgdKernel[F]); ok && sk.common() {
+				lo, hi := u*l.m, ue*l.m
+				if sgdGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], l.m, sk.clip, sk.wd, sk.mom, sk.damp1, sk.lr) {
+					continue
+				}
+			}
+			for r := u; r < ue; r++ {
+				mus[r-u] = F(k.sumGrad(full.slice(r*l.m, (r+1)*l.m)) / fm)
+			}
+			for r := u; r < ue; r++ {
+				k.applyGrad(full.slice(r*l.m, (r+1)*l.m), mus[r-u])
 			}
 		}
 	case layoutConvT:
@@ -227,7 +253,7 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], scratch []F) {
 			pos := 0
 			l.forRuns(u, func(off, n int) {
 				if e.gcUpdate {
-					sum += k.sumUpdate(full.slice(off, off+n), scratch[pos:pos+n])
+					sum += k.sumUpdate(full.slice(off, off+n), sc.upd[pos:pos+n])
 					pos += n
 				} else {
 					sum += k.sumGrad(full.slice(off, off+n))
@@ -237,7 +263,7 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], scratch []F) {
 			pos = 0
 			l.forRuns(u, func(off, n int) {
 				if e.gcUpdate {
-					applyUpdate(s.p[off:off+n], scratch[pos:pos+n], mu)
+					applyUpdate(s.p[off:off+n], sc.upd[pos:pos+n], mu)
 					pos += n
 				} else {
 					k.applyGrad(full.slice(off, off+n), mu)

@@ -37,3 +37,9 @@ func detectAVX2() bool {
 	_, b, _, _ := cpuid(7, 0)
 	return b&(1<<5) != 0
 }
+
+//go:noescape
+func stream8(p, gs, a *float32, n int)
+
+//go:noescape
+func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)

@@ -175,3 +175,104 @@ adamloop:
 adamdone:
 	VZEROUPPER
 	RET
+
+// func stream8(p, gs, a *float32, n int)
+// The memory-traffic bound of a momentum step: a += g; p += a over n (a
+// multiple of 8) values: the same three streams read and two written, with
+// one add each (benchmarks only).
+TEXT ·stream8(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ a+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+streamloop:
+	CMPQ AX, CX
+	JAE streamdone
+	VMOVUPS (DX)(AX*4), Y0
+	VADDPS (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DX)(AX*4)
+	VADDPS (DI)(AX*4), Y0, Y1
+	VMOVUPS Y1, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP streamloop
+streamdone:
+	VZEROUPPER
+	RET
+
+// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)
+// SGD's common update with GC on the gradient over rows consecutive rows
+// of m values (m a multiple of 8): per row, the sum of d = clip*g + wd*p
+// in 8 float64 lanes (combined as sumAXPBY8), mu = float32(sum/m), then
+// sgdMomentum8's update with that mu. While summing it prefetches the
+// row's momentum buffer, which only the second pass reads.
+TEXT ·sgdGCRows8(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ a+16(FP), DX
+	MOVQ rows+24(FP), R9
+	MOVQ m+32(FP), CX
+	MOVQ k+40(FP), R8
+	VBROADCASTSS 0(R8), Y8   // clip
+	VBROADCASTSS 4(R8), Y9   // wd
+	VBROADCASTSS 12(R8), Y11 // mom
+	VBROADCASTSS 16(R8), Y12 // damp1
+	VBROADCASTSS 20(R8), Y13 // lr
+	CVTSQ2SD CX, X15         // float64(m)
+	MOVQ CX, R10
+	SHLQ $2, R10             // row bytes
+rowloop:
+	TESTQ R9, R9
+	JZ rowsdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+rsum:
+	CMPQ AX, CX
+	JAE rsumdone
+	PREFETCHT0 (DX)(AX*4)
+	VMULPS (SI)(AX*4), Y8, Y2
+	VMULPS (DI)(AX*4), Y9, Y3
+	VADDPS Y3, Y2, Y2
+	VCVTPS2PD X2, Y4
+	VEXTRACTF128 $1, Y2, X5
+	VCVTPS2PD X5, Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	ADDQ $8, AX
+	JMP rsum
+rsumdone:
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VDIVSD X15, X0, X0       // sum / m
+	VCVTSD2SS X0, X0, X0     // mu
+	VBROADCASTSS X0, Y10
+	XORQ AX, AX
+rapply:
+	CMPQ AX, CX
+	JAE rapplydone
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (SI)(AX*4), Y8, Y1
+	VMULPS Y0, Y9, Y2
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y10, Y1, Y1
+	VMULPS (DX)(AX*4), Y11, Y3
+	VMULPS Y1, Y12, Y4
+	VADDPS Y4, Y3, Y3
+	VMOVUPS Y3, (DX)(AX*4)
+	VMULPS Y3, Y13, Y5
+	VSUBPS Y5, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP rapply
+rapplydone:
+	ADDQ R10, DI
+	ADDQ R10, SI
+	ADDQ R10, DX
+	DECQ R9
+	JMP rowloop
+rowsdone:
+	VZEROUPPER
+	RET

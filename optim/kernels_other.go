@@ -9,3 +9,7 @@ func sumAXPBY8(gs, p *float32, n int, c, w float32) float64 { panic("optim: no a
 func sumSq8(gs *float32, n int) float64                     { panic("optim: no assembly on this arch") }
 func sgdMomentum8(p, gs, a *float32, n int, k *sgdConsts)   { panic("optim: no assembly on this arch") }
 func adam8(p, gs, m, v *float32, n int, k *adamConsts)      { panic("optim: no assembly on this arch") }
+func stream8(p, gs, a *float32, n int)                      { panic("optim: no assembly on this arch") }
+func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts) {
+	panic("optim: no assembly on this arch")
+}

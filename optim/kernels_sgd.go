@@ -75,6 +75,10 @@ func (k *sgdKernel[F]) applyGrad(s seg[F], mu F) {
 	}
 }
 
+// common reports whether the update is the common case: momentum, not
+// the first step, no Nesterov, coupled decay (applyGrad's default branch).
+func (k *sgdKernel[F]) common() bool { return k.hasMom && !k.first && !k.nest && !k.decoupled }
+
 // upd is the update u (before lr) for value i once buffer a[i] holds the
 // new momentum buffer.
 func (k *sgdKernel[F]) upd(d, b F) F {

@@ -108,3 +108,33 @@ func adamUpdate[F Float](p, g, m, v []F, k *adamKernel[F], mu F) {
 		p[i] = p[i]*decay + negStep*mi/den
 	}
 }
+
+// streamBound32 is the memory-traffic bound of a momentum step over p, g,
+// a (a += g; p += a): the benchmarks' yardstick, not used by optimizers.
+func streamBound32(p, g, a []float32) {
+	g, a = g[:len(p)], a[:len(p)]
+	start := 0
+	if useAVX2 && len(p) >= 8 {
+		start = len(p) &^ 7
+		stream8(&p[0], &g[0], &a[0], start)
+	}
+	for i := start; i < len(p); i++ {
+		a[i] += g[i]
+		p[i] += a[i]
+	}
+}
+
+// sgdGCRows applies SGD's common update (see sgdMomentum) with GC on the
+// gradient to consecutive rows of m values: per row, mu = sum(d)/m with
+// the sum of sumAXPBY, then the update. It reports false, doing nothing,
+// when no assembly loop fits (the caller then runs the generic kernel
+// methods, which give the same bits).
+func sgdGCRows[F Float](p, g, a []F, m int, clip, wd, mom, damp1, lr F) bool {
+	p32, ok := any(p).([]float32)
+	if !ok || !useAVX2 || m%8 != 0 || len(p) == 0 {
+		return false
+	}
+	k := sgdConsts{clip: float32(clip), wd: float32(wd), mom: float32(mom), damp1: float32(damp1), lr: float32(lr)}
+	sgdGCRows8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], len(p)/m, m, &k)
+	return true
+}

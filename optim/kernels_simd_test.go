@@ -48,6 +48,29 @@ func TestAssemblyMatchesGo(t *testing.T) {
 			return o
 		}
 		asm, ref := run(true), run(false)
+		// The fused row kernel against the generic row-by-row path.
+		if n%8 == 0 {
+			for _, m := range []int{8, n} {
+				if n%m != 0 {
+					continue
+				}
+				pa, aa := append([]float32(nil), p...), append([]float32(nil), a...)
+				useAVX2 = true
+				if !sgdGCRows(pa, g, aa, m, 0.7, 1e-4, 0.9, 0.5, 0.02) {
+					t.Fatal("sgdGCRows declined")
+				}
+				useAVX2 = false
+				pr, ar := append([]float32(nil), p...), append([]float32(nil), a...)
+				k := &sgdKernel[float32]{clip: 0.7, wd: 1e-4, mom: 0.9, damp1: 0.5, lr: 0.02, hasMom: true}
+				for r := 0; r < n/m; r++ {
+					s := seg[float32]{p: pr[r*m : (r+1)*m], g: g[r*m : (r+1)*m], a: ar[r*m : (r+1)*m]}
+					k.applyGrad(s, float32(k.sumGrad(s)/float64(m)))
+				}
+				if !sameBits(pa, pr) || !sameBits(aa, ar) {
+					t.Errorf("n=%d m=%d: fused GC rows differ from the generic path", n, m)
+				}
+			}
+		}
 		if asm.s1 != ref.s1 || asm.s2 != ref.s2 {
 			t.Errorf("n=%d: sums %v %v (asm) vs %v %v (Go)", n, asm.s1, asm.s2, ref.s1, ref.s2)
 		}
