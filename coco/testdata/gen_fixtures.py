@@ -65,5 +65,21 @@ def formats():
     im.transpose(Image.FLIP_LEFT_RIGHT).resize((100, 75), Image.BILINEAR).save(os.path.join(out, 'resize_flip_100x75.png'))
     json.dump(exp, open(os.path.join(out, 'expected.json'), 'w'), indent=1)
 
+def masktarget():
+    """torchvision's roi_align (aligned=True, sampling_ratio=0), as detectron2's BitMasks.crop_and_resize, >= 0.5."""
+    import torch
+    from torchvision.ops import roi_align
+    g = torch.Generator().manual_seed(0)
+    H, W, M = 19, 23, 7
+    yy, xx = torch.meshgrid(torch.arange(H, dtype=torch.float64), torch.arange(W, dtype=torch.float64), indexing='ij')
+    img = (((yy - 9.3) ** 2 / 40 + (xx - 11.1) ** 2 / 70) < 1).to(torch.float32)
+    img[2:5, 15:21] = 1
+    boxes = [[0, 0, 23, 19], [3.2, 4.7, 17.9, 15.1], [10.5, 1.25, 22.75, 6.5], [-2, -3, 8, 30], [5, 5, 5.4, 5.3], [1, 2, 40.5, 11]]
+    out = roi_align(img[None, None], [torch.tensor(boxes, dtype=torch.float32)], (M, M), 1.0, 0, True)
+    exp = {'h': H, 'w': W, 'm': M, 'image': img.to(torch.uint8).flatten().tolist(), 'boxes': boxes,
+           'masks': [(o[0] >= 0.5).to(torch.uint8).flatten().tolist() for o in out]}
+    json.dump(exp, open(os.path.join(ROOT, 'masktarget.json'), 'w'))
+
 mini()
 formats()
+masktarget()
