@@ -64,6 +64,12 @@ func hasAVX2FMA() bool {
 
 var haveAsmKernel = hasAVX2FMA()
 
+//go:noescape
+func kern4x16(k int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func kern2x16(k int, a, b, c *float32, ldc int, acc bool)
+
 // microKernel runs the 6x16 tile product on full tiles.
 func microKernel(k int, a, b []float32, c []float32, ldc int, acc bool) {
 	if haveAsmKernel {
@@ -71,4 +77,24 @@ func microKernel(k int, a, b []float32, c []float32, ldc int, acc bool) {
 		return
 	}
 	microKernelGo(k, a, b, c, ldc, acc)
+}
+
+// edgeKernel computes the first rows (< MR) rows of a full-width tile
+// directly into C when a kernel for that height exists, and reports whether
+// it did.
+func edgeKernel(rows, k int, a, b []float32, c []float32, ldc int, acc bool) bool {
+	if !haveAsmKernel || k == 0 {
+		return false
+	}
+	switch rows {
+	case 4:
+		_ = c[3*ldc+gemmNR-1]
+		kern4x16(k, &a[0], &b[0], &c[0], ldc, acc)
+	case 2:
+		_ = c[ldc+gemmNR-1]
+		kern2x16(k, &a[0], &b[0], &c[0], ldc, acc)
+	default:
+		return false
+	}
+	return true
 }

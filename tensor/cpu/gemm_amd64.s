@@ -252,3 +252,91 @@ trloop:
 trdone:
 	VZEROUPPER
 	RET
+
+// Edge kernels for the last row panel of a block when it has 4 or 2 of its
+// 6 rows (channel counts that are powers of two leave these): the same
+// packed layout (A panels stay 6 wide), fewer accumulators, C written
+// directly.
+
+#define STEP4(aoff, boff) \
+	VMOVUPS boff(DI), Y0; \
+	VMOVUPS boff+32(DI), Y1; \
+	ROW(aoff+0, Y4, Y5); \
+	ROW(aoff+4, Y6, Y7); \
+	ROW(aoff+8, Y8, Y9); \
+	ROW(aoff+12, Y10, Y11)
+
+#define STEP2(aoff, boff) \
+	VMOVUPS boff(DI), Y0; \
+	VMOVUPS boff+32(DI), Y1; \
+	ROW(aoff+0, Y4, Y5); \
+	ROW(aoff+4, Y6, Y7)
+
+#define STOREROW(ra, rb) \
+	TESTL   AX, AX; \
+	JZ      2(PC); \
+	VADDPS  (DX), ra, ra; \
+	TESTL   AX, AX; \
+	JZ      2(PC); \
+	VADDPS  32(DX), rb, rb; \
+	VMOVUPS ra, (DX); \
+	VMOVUPS rb, 32(DX); \
+	ADDQ    R8, DX
+
+// func kern4x16(k int, a, b, c *float32, ldc int, acc bool)
+TEXT ·kern4x16(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+k4loop:
+	STEP4(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  k4loop
+
+	MOVBLZX acc+40(FP), AX
+	STOREROW(Y4, Y5)
+	STOREROW(Y6, Y7)
+	STOREROW(Y8, Y9)
+	STOREROW(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func kern2x16(k int, a, b, c *float32, ldc int, acc bool)
+TEXT ·kern2x16(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+k2loop:
+	STEP2(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  k2loop
+
+	MOVBLZX acc+40(FP), AX
+	STOREROW(Y4, Y5)
+	STOREROW(Y6, Y7)
+	VZEROUPPER
+	RET

@@ -239,6 +239,9 @@ func macroKernel(mc, nc, kc int, buf *gemmBuf, c []float32, ldc int, acc bool) {
 				microKernel(kc, ap, bp, c[ir*ldc+jr:], ldc, acc)
 				continue
 			}
+			if cols == gemmNR && edgeKernel(rows, kc, ap, bp, c[ir*ldc+jr:], ldc, acc) {
+				continue
+			}
 			// Edge tile: compute in full into the scratch tile, then
 			// store the valid part.
 			microKernel(kc, ap, bp, buf.tile[:], gemmNR, false)

@@ -67,7 +67,7 @@ func gemmPaths(t *testing.T, f func(t *testing.T)) {
 }
 
 func TestSgemm(t *testing.T) {
-	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 13, 9}, {33, 65, 31}, {64, 70, 129}, {130, 17, 300}, {5, 257, 64}, {96, 200, 33}}
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {20, 40, 70}, {4, 33, 9}, {17, 13, 9}, {33, 65, 31}, {64, 70, 129}, {130, 17, 300}, {5, 257, 64}, {96, 200, 33}}
 	gemmPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for _, sz := range sizes {
