@@ -1,10 +1,3 @@
-// Package coco reads and writes COCO-format detection data: the instances
-// JSON (images, annotations, categories), segmentations (polygons and RLE,
-// with the mask codec in package coco/mask), images, transforms, the data
-// loader and the synthetic shapes data set.
-//
-// COCO's XYWH boxes exist only at this package's JSON boundary; the model
-// sees XYXY boxes in absolute pixels and contiguous labels 1..K.
 package coco
 
 import (
