@@ -19,8 +19,8 @@ import (
 // Cost is O(N log N) for the sort plus, for each kept box, one pass over the
 // boxes still alive after it (O(N^2) when little is suppressed): suppressed
 // boxes are dropped from the list at once (torchvision revisits them), pairs
-// that do not intersect stop after four min/max, and the threshold test
-// needs no division (aboveThreshold).
+// that do not intersect stop after four min/max, and the float64 threshold
+// test is one float32 comparison (suppressFrom).
 func NMS(boxes Boxes, scores []float32, iouThreshold float64) []int32 {
 	n := boxes.Len()
 	if len(scores) != n {
@@ -48,8 +48,11 @@ func nmsOrdered(boxes Boxes, order []int32, thr float64) []int32 {
 		area[k] = float32((x2[k] - x1[k]) * (y2[k] - y1[k]))
 		idx[k] = i
 	}
-	above := newAboveThreshold(thr)
+	t, never := suppressFrom(thr)
 	keep := make([]int32, 0, min(n, 1024))
+	if never {
+		return append(keep, idx...)
+	}
 	for len(x1) > 0 {
 		// Equal lengths let the compiler drop the bounds checks below.
 		alive := len(x1)
@@ -62,13 +65,13 @@ func nmsOrdered(boxes Boxes, order []int32, thr float64) []int32 {
 			ih := min(iy2, y2[k]) - max(iy1, y1[k])
 			if iw > 0 && ih > 0 {
 				inter := float32(iw * ih)
-				if above.test(inter, ia+area[k]-inter) {
+				if inter/(ia+area[k]-inter) >= t {
 					continue
 				}
 			} else if thr < 0 {
 				// Disjoint: torchvision's IoU is 0/(ia+ak), which is above
 				// a negative threshold unless it is NaN.
-				if float64(0/(ia+area[k])) > thr {
+				if 0/(ia+area[k]) >= t {
 					continue
 				}
 			}
@@ -82,42 +85,18 @@ func nmsOrdered(boxes Boxes, order []int32, thr float64) []int32 {
 	return keep
 }
 
-// aboveThreshold decides float64(float32(inter/union)) > thr without the
-// division. With t the smallest float32 above thr and m the midpoint between
-// t and the float32 below it, the rounded quotient is >= t exactly when
-// inter/union > m, or == m and t's significand is even (round half to
-// even). inter and union are float32 and m needs 25 significant bits, so
-// m*union is exact in float64 and the test is exact.
-type aboveThreshold struct {
-	thr   float64
-	m     float64
-	tieUp bool
-	never bool
-}
-
-func newAboveThreshold(thr float64) aboveThreshold {
-	t := float32(thr)
+// suppressFrom returns the smallest float32 t with float64(t) > thr, so that
+// for a float32 IoU q, float64(q) > thr (torchvision's test) is q >= t: one
+// float32 comparison. never is true when no float32 IoU can exceed thr.
+func suppressFrom(thr float64) (t float32, never bool) {
+	if math.IsNaN(thr) || math.IsInf(thr, 1) {
+		return 0, true
+	}
+	t = float32(thr)
 	if float64(t) <= thr {
 		t = math.Nextafter32(t, float32(math.Inf(1)))
 	}
-	if math.IsInf(float64(t), 1) {
-		return aboveThreshold{thr: thr, never: true}
-	}
-	p := math.Nextafter32(t, float32(math.Inf(-1)))
-	return aboveThreshold{
-		thr:   thr,
-		m:     (float64(p) + float64(t)) / 2,
-		tieUp: math.Float32bits(t)&1 == 0,
-	}
-}
-
-func (a aboveThreshold) test(inter, union float32) bool {
-	if !(union > 0) || a.never {
-		// Not reached for finite boxes; keep torchvision's arithmetic.
-		return float64(inter/union) > a.thr
-	}
-	lhs, rhs := float64(inter), a.m*float64(union)
-	return lhs > rhs || (a.tieUp && lhs == rhs)
+	return t, false
 }
 
 // BatchedNMS performs NMS independently for each class (boxes of different

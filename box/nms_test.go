@@ -118,34 +118,32 @@ func TestBatchedNMSStrategies(t *testing.T) {
 	}
 }
 
-// TestAboveThresholdExact checks the division-free threshold test against
-// float64(float32(inter/union)) > thr, near and away from the threshold.
-func TestAboveThresholdExact(t *testing.T) {
+// TestSuppressFromExact checks that q >= t agrees with float64(q) > thr,
+// torchvision's comparison, for float32 IoUs q near and away from thr.
+func TestSuppressFromExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 15))
-	thrs := []float64{0, 0.3, 0.5, 0.7, 1.0 / 3, 0.9999999, 1, -0.5, 1e-40}
+	thrs := []float64{0, 0.3, 0.5, 0.7, 1.0 / 3, 0.9999999, 1, -0.5, 1e-40, -1e-45, math.MaxFloat32, math.Inf(1), math.NaN()}
 	for range 20 {
 		thrs = append(thrs, rng.Float64())
 	}
 	for _, thr := range thrs {
-		a := newAboveThreshold(thr)
+		ts, never := suppressFrom(thr)
 		for range 20000 {
-			union := float32(math.Ldexp(1+rng.Float64(), rng.IntN(40)-10))
-			var inter float32
+			var q float32
 			switch rng.IntN(3) {
-			case 0: // anywhere in [0, union]
-				inter = rng.Float32() * union
-			case 1: // within a few ulps of thr*union
-				inter = float32(thr * float64(union))
+			case 0:
+				q = rng.Float32() * 1.5
+			case 1: // within a few ulps of thr
+				q = float32(thr)
 				for range rng.IntN(5) {
-					inter = math.Nextafter32(inter, float32(rng.IntN(2)*2-1)*float32(math.Inf(1)))
+					q = math.Nextafter32(q, float32(rng.IntN(2)*2-1)*float32(math.Inf(1)))
 				}
-			case 2: // tiny quotients (subnormal region for thr near 0)
-				inter = float32(math.Ldexp(rng.Float64(), -140))
-				union = float32(math.Ldexp(1, rng.IntN(8)))
+			case 2: // subnormal range
+				q = float32(math.Ldexp(rng.Float64(), -140))
 			}
-			want := float64(inter/union) > thr
-			if got := a.test(inter, union); got != want {
-				t.Fatalf("thr %v, inter %v, union %v: test = %v, division says %v", thr, inter, union, got, want)
+			want := float64(q) > thr
+			if got := !never && q >= ts; got != want {
+				t.Fatalf("thr %v, q %v: q >= %v is %v, float64 comparison %v", thr, q, ts, got, want)
 			}
 		}
 	}
