@@ -66,6 +66,9 @@ type Loader struct {
 	state   SamplerState
 	err     error
 	closed  atomic.Bool
+	// failStreak counts consecutive failed samples; a whole pass of them
+	// ends an endless (training) stream with an error.
+	failStreak, nImages int
 }
 
 type pending struct {
@@ -107,7 +110,7 @@ func NewLoader(ctx context.Context, d *Dataset, cfg LoaderConfig) (*Loader, erro
 			return nil, fmt.Errorf("loader: %w", err)
 		}
 	}
-	l := &Loader{d: d, cfg: cfg, ordered: make(chan *pending, cfg.Prefetch-1), jobs: make(chan job), state: s.State()}
+	l := &Loader{d: d, cfg: cfg, ordered: make(chan *pending, cfg.Prefetch-1), jobs: make(chan job), state: s.State(), nImages: len(images)}
 	l.parent = ctx
 	l.ctx, l.cancel = context.WithCancel(ctx)
 	l.wg.Add(1 + cfg.Workers)
@@ -216,6 +219,13 @@ func (l *Loader) Next() (*Batch, error) {
 					return nil, err
 				}
 				l.log(err)
+				l.failStreak++
+				if l.failStreak >= l.nImages {
+					l.err = fmt.Errorf("coco: loader: %d images in a row failed to load; last: %w", l.failStreak, err)
+					return nil, l.err
+				}
+			} else {
+				l.failStreak = 0
 			}
 			for _, err := range p.dropped[k] {
 				l.log(err)

@@ -443,3 +443,18 @@ func TestSampleDeterministic(t *testing.T) {
 	}
 	_ = os.Remove
 }
+
+func TestLoaderAllBadEnds(t *testing.T) {
+	d := badDataset(t)
+	cfg := miniLoaderConfig(2)
+	cfg.Images = []int{3, 4} // the missing and the corrupt image
+	cfg.SkipBad = true
+	l, err := NewLoader(context.Background(), d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Next(); err == nil || !strings.Contains(err.Error(), "in a row failed") {
+		t.Fatalf("endless stream of bad images: %v", err)
+	}
+}
