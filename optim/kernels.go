@@ -38,12 +38,3 @@ type kernel[F Float] interface {
 	// in u and returns its sum, without touching the values.
 	sumUpdate(s seg[F], u []F) float64
 }
-
-// applyUpdate writes p -= u - mu: the second half of placement "update",
-// shared by every algorithm.
-func applyUpdate[F Float](p, u []F, mu F) {
-	u = u[:len(p)]
-	for i := range p {
-		p[i] -= u[i] - mu
-	}
-}

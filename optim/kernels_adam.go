@@ -35,23 +35,6 @@ func (k *adamKernel[F]) sumGrad(s seg[F]) float64 { return sumAXPBY(s.g, s.p, k.
 func (k *adamKernel[F]) applyGrad(s seg[F], mu F) { adamUpdate(s.p, s.g, s.a, s.b, k, mu) }
 
 func (k *adamKernel[F]) sumUpdate(s seg[F], out []F) float64 {
-	p := s.p
-	g := s.g[:len(p)]
-	m := s.a[:len(p)]
-	v := s.b[:len(p)]
-	out = out[:len(p)]
-	var sum float64
-	for i := range p {
-		d := k.clip*g[i] + k.wd*p[i]
-		mi := k.b1*m[i] + k.omb1*d
-		vi := k.b2*v[i] + k.omb2*d*d
-		m[i], v[i] = mi, vi
-		u := k.stepSize * mi / (sqrtF(vi)/k.bc2sqrt + k.eps)
-		if k.decoupled {
-			u += k.lrwd * p[i]
-		}
-		out[i] = u
-		sum += float64(u)
-	}
-	return sum
+	adamUpdateOut(s.p, s.g, s.a, s.b, out, k)
+	return sumAXPBY(out, out, 1, 0)
 }

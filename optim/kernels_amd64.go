@@ -43,3 +43,9 @@ func stream8(p, gs, a *float32, n int)
 
 //go:noescape
 func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)
+
+//go:noescape
+func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
+
+//go:noescape
+func subShift8(p, u *float32, n int, mu float32)

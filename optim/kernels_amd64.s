@@ -276,3 +276,78 @@ rapplydone:
 rowsdone:
 	VZEROUPPER
 	RET
+
+// func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
+// Adam/AdamW for GC on the update, over n (a multiple of 8) values:
+//   d = clip*g + wd*p; m = b1*m + omb1*d; v = b2*v + (omb2*d)*d
+//   out = (stepSize*m)/(sqrt(v)/bc2sqrt + eps) + lrwd*p
+TEXT ·adamUpd8(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ out+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ k+48(FP), R8
+	VBROADCASTSS 0(R8), Y6   // clip
+	VBROADCASTSS 4(R8), Y7   // wd
+	VBROADCASTSS 12(R8), Y9  // b1
+	VBROADCASTSS 16(R8), Y10 // omb1
+	VBROADCASTSS 20(R8), Y11 // b2
+	VBROADCASTSS 24(R8), Y12 // omb2
+	VBROADCASTSS 28(R8), Y13 // bc2sqrt
+	VBROADCASTSS 32(R8), Y14 // eps
+	VBROADCASTSS 44(R8), Y15 // stepSize
+	VBROADCASTSS 48(R8), Y8  // lrwd
+	XORQ AX, AX
+auloop:
+	CMPQ AX, CX
+	JAE audone
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (SI)(AX*4), Y6, Y1
+	VMULPS Y0, Y7, Y2
+	VADDPS Y2, Y1, Y1          // d
+	VMULPS (DX)(AX*4), Y9, Y2
+	VMULPS Y1, Y10, Y3
+	VADDPS Y3, Y2, Y2          // m'
+	VMOVUPS Y2, (DX)(AX*4)
+	VMULPS (BX)(AX*4), Y11, Y3
+	VMULPS Y1, Y12, Y4
+	VMULPS Y1, Y4, Y4
+	VADDPS Y4, Y3, Y3          // v'
+	VMOVUPS Y3, (BX)(AX*4)
+	VSQRTPS Y3, Y3
+	VDIVPS Y13, Y3, Y3
+	VADDPS Y14, Y3, Y3         // den
+	VMULPS Y2, Y15, Y2
+	VDIVPS Y3, Y2, Y2          // stepSize*m'/den
+	VMULPS Y0, Y8, Y4          // lrwd*p
+	VADDPS Y4, Y2, Y2
+	VMOVUPS Y2, (R9)(AX*4)
+	ADDQ $8, AX
+	JMP auloop
+audone:
+	VZEROUPPER
+	RET
+
+// func subShift8(p, u *float32, n int, mu float32)
+// p = p - (u - mu) over n (a multiple of 8) values.
+TEXT ·subShift8(SB), NOSPLIT, $0-28
+	MOVQ p+0(FP), DI
+	MOVQ u+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mu+24(FP), Y2
+	XORQ AX, AX
+ssloop:
+	CMPQ AX, CX
+	JAE ssdone
+	VMOVUPS (SI)(AX*4), Y0
+	VSUBPS Y2, Y0, Y0
+	VMOVUPS (DI)(AX*4), Y1
+	VSUBPS Y0, Y1, Y1
+	VMOVUPS Y1, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP ssloop
+ssdone:
+	VZEROUPPER
+	RET

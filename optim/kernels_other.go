@@ -13,3 +13,7 @@ func stream8(p, gs, a *float32, n int)                      { panic("optim: no a
 func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts) {
 	panic("optim: no assembly on this arch")
 }
+func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts) {
+	panic("optim: no assembly on this arch")
+}
+func subShift8(p, u *float32, n int, mu float32) { panic("optim: no assembly on this arch") }

@@ -99,7 +99,6 @@ func (k *sgdKernel[F]) sumUpdate(s seg[F], out []F) float64 {
 	if k.hasMom {
 		a = s.a[:len(p)]
 	}
-	var sum float64
 	for i := range p {
 		d := k.clip*g[i] + k.wd*p[i]
 		b := d
@@ -114,7 +113,6 @@ func (k *sgdKernel[F]) sumUpdate(s seg[F], out []F) float64 {
 			u += k.lrwd * p[i]
 		}
 		out[i] = u
-		sum += float64(u)
 	}
-	return sum
+	return sumAXPBY(out, out, 1, 0)
 }

@@ -12,7 +12,7 @@ package optim
 type sgdConsts struct{ clip, wd, mu, mom, damp1, lr float32 }
 
 type adamConsts struct {
-	clip, wd, mu, b1, omb1, b2, omb2, bc2sqrt, eps, negStep, decay float32
+	clip, wd, mu, b1, omb1, b2, omb2, bc2sqrt, eps, negStep, decay, stepSize, lrwd float32
 }
 
 func combine8(acc *[8]float64) float64 {
@@ -96,7 +96,7 @@ func adamUpdate[F Float](p, g, m, v []F, k *adamKernel[F], mu F) {
 	if p32, ok := any(p).([]float32); ok && useAVX2 && len(p) >= 8 {
 		start = len(p) &^ 7
 		c := adamConsts{float32(clip), float32(wd), float32(mu), float32(b1), float32(omb1), float32(b2), float32(omb2),
-			float32(bc2sqrt), float32(eps), float32(negStep), float32(decay)}
+			float32(bc2sqrt), float32(eps), float32(negStep), float32(decay), 0, 0}
 		adam8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], start, &c)
 	}
 	for i := start; i < len(p); i++ {
@@ -137,4 +137,39 @@ func sgdGCRows[F Float](p, g, a []F, m int, clip, wd, mom, damp1, lr F) bool {
 	k := sgdConsts{clip: float32(clip), wd: float32(wd), mom: float32(mom), damp1: float32(damp1), lr: float32(lr)}
 	sgdGCRows8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], len(p)/m, m, &k)
 	return true
+}
+
+// adamUpdateOut is Adam's and AdamW's buffer update for GC on the update:
+// it writes U = stepSize*m/denom + lrwd*p (lrwd is 0 for Adam) into out
+// and leaves the values alone.
+func adamUpdateOut[F Float](p, g, m, v, out []F, k *adamKernel[F]) {
+	g, m, v, out = g[:len(p)], m[:len(p)], v[:len(p)], out[:len(p)]
+	start := 0
+	if p32, ok := any(p).([]float32); ok && useAVX2 && len(p) >= 8 {
+		start = len(p) &^ 7
+		c := adamConsts{clip: float32(k.clip), wd: float32(k.wd), b1: float32(k.b1), omb1: float32(k.omb1), b2: float32(k.b2),
+			omb2: float32(k.omb2), bc2sqrt: float32(k.bc2sqrt), eps: float32(k.eps), stepSize: float32(k.stepSize), lrwd: float32(k.lrwd)}
+		adamUpd8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], &any(out).([]float32)[0], start, &c)
+	}
+	for i := start; i < len(p); i++ {
+		d := k.clip*g[i] + k.wd*p[i]
+		mi := k.b1*m[i] + k.omb1*d
+		vi := k.b2*v[i] + k.omb2*d*d
+		m[i], v[i] = mi, vi
+		out[i] = k.stepSize*mi/(sqrtF(vi)/k.bc2sqrt+k.eps) + k.lrwd*p[i]
+	}
+}
+
+// applyUpdate writes p -= u - mu: the second half of placement "update",
+// shared by every algorithm.
+func applyUpdate[F Float](p, u []F, mu F) {
+	u = u[:len(p)]
+	start := 0
+	if p32, ok := any(p).([]float32); ok && useAVX2 && len(p) >= 8 {
+		start = len(p) &^ 7
+		subShift8(&p32[0], &any(u).([]float32)[0], start, float32(mu))
+	}
+	for i := start; i < len(p); i++ {
+		p[i] -= u[i] - mu
+	}
 }

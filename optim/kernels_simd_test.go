@@ -33,6 +33,8 @@ func TestAssemblyMatchesGo(t *testing.T) {
 			p, a   []float32
 			pa, m  []float32
 			v      []float32
+			u, pu  []float32
+			m2, v2 []float32
 		}
 		run := func(asm bool) out {
 			useAVX2 = asm
@@ -45,6 +47,13 @@ func TestAssemblyMatchesGo(t *testing.T) {
 			k := &adamKernel[float32]{clip: 0.7, wd: 1e-2, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 0.001,
 				bc2sqrt: float32(math.Sqrt(1 - math.Pow(0.999, 3))), eps: 1e-8, negStep: -1e-3 / float32(1-math.Pow(0.9, 3)), decay: 0.99999}
 			adamUpdate(o.pa, g, o.m, o.v, k, 0.021)
+			// GC on the update: U into a buffer, then p -= U - mu.
+			k.stepSize, k.lrwd = 1e-3/float32(1-math.Pow(0.9, 3)), 1e-5
+			o.u = make([]float32, n)
+			o.m2, o.v2 = append([]float32(nil), a...), append([]float32(nil), v...)
+			adamUpdateOut(p, g, o.m2, o.v2, o.u, k)
+			o.pu = append([]float32(nil), p...)
+			applyUpdate(o.pu, o.u, 0.003)
 			return o
 		}
 		asm, ref := run(true), run(false)
@@ -75,7 +84,8 @@ func TestAssemblyMatchesGo(t *testing.T) {
 			t.Errorf("n=%d: sums %v %v (asm) vs %v %v (Go)", n, asm.s1, asm.s2, ref.s1, ref.s2)
 		}
 		for name, pair := range map[string][2][]float32{"sgd p": {asm.p, ref.p}, "sgd buf": {asm.a, ref.a},
-			"adam p": {asm.pa, ref.pa}, "adam m": {asm.m, ref.m}, "adam v": {asm.v, ref.v}} {
+			"adam p": {asm.pa, ref.pa}, "adam m": {asm.m, ref.m}, "adam v": {asm.v, ref.v},
+			"adam U": {asm.u, ref.u}, "adam m (U)": {asm.m2, ref.m2}, "adam v (U)": {asm.v2, ref.v2}, "p - (U - mu)": {asm.pu, ref.pu}} {
 			if !sameBits(pair[0], pair[1]) {
 				t.Errorf("n=%d: %s differs between assembly and Go", n, name)
 			}
