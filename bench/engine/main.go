@@ -12,7 +12,8 @@
 //
 // Each variant runs in a child process (this binary with -child), so its
 // peak resident memory (VmHWM) is its own; PyTorch runs torch_bench.py with
-// OPENBLAS_NUM_THREADS=2. Variants: default (the engine's own choice), im2col
+// OPENBLAS_NUM_THREADS=2 (-threads sets both sides' thread count; on a
+// loaded machine -threads 1 compares more steadily). Variants: default (the engine's own choice), im2col
 // (im2col + Sgemm, OpenBLAS when present), noblas (GCDET_BLAS=off),
 // memlimit (default with GOMEMLIMIT at 1.2x the step's tensors + 4 MiB
 // for the runtime, which makes the collector run as often as needed).
@@ -58,6 +59,7 @@ func main() {
 	workloads := flag.String("workload", "conv,bottleneck", "comma-separated workloads: conv, bottleneck")
 	variants := flag.String("variants", "default,im2col,noblas,memlimit", "comma-separated variants of ours")
 	reps := flag.Int("reps", 15, "timed steps per run (after 2 warm-up steps)")
+	threads := flag.Int("threads", 2, "threads for both sides (GCDET_THREADS; torch.set_num_threads and OPENBLAS_NUM_THREADS)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch; empty skips PyTorch")
 	child := flag.String("child", "", "internal: run one workload in this process and print JSON")
 	flag.Parse()
@@ -66,11 +68,12 @@ func main() {
 		json.NewEncoder(os.Stdout).Encode(r)
 		return
 	}
-	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %d threads per side, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), *threads, loadAvg())
+	os.Setenv("GCDET_THREADS", strconv.Itoa(*threads))
 	for _, w := range strings.Split(*workloads, ",") {
 		var torch *result
 		if *python != "" {
-			r, err := runTorch(*python, w, *reps)
+			r, err := runTorch(*python, w, *reps, *threads)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "torch %s: %v\n", w, err)
 			} else {
@@ -105,10 +108,11 @@ func print(r result, torch *result) {
 	}
 }
 
-func runTorch(python, w string, reps int) (result, error) {
+func runTorch(python, w string, reps, threads int) (result, error) {
 	script := filepath.Join(sourceDir(), "torch_bench.py")
-	cmd := exec.Command(python, script, w, strconv.Itoa(reps))
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=2", "OMP_NUM_THREADS=2")
+	cmd := exec.Command(python, script, w, strconv.Itoa(reps), strconv.Itoa(threads))
+	t := strconv.Itoa(threads)
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS="+t, "OMP_NUM_THREADS="+t)
 	return runJSON(cmd)
 }
 

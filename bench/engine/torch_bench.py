@@ -2,7 +2,7 @@
 """PyTorch side of the engine benchmark (bench/engine): the same workloads
 as main.go, timed the same way, one JSON line per workload on stdout.
 
-    OPENBLAS_NUM_THREADS=2 /usr/bin/python3 torch_bench.py conv|bottleneck REPS
+    OPENBLAS_NUM_THREADS=2 /usr/bin/python3 torch_bench.py conv|bottleneck REPS [THREADS]
 
 conv:       one 3x3 conv 64->64, padding 1, on 1x64x128x128, no bias.
 bottleneck: ResNet-50 bottleneck with identity shortcut on 1x256x56x56:
@@ -18,10 +18,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
-torch.manual_seed(0)
 mode = sys.argv[1]
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+torch.set_num_threads(threads)
+torch.manual_seed(0)
 
 
 def rss_kb():
@@ -79,7 +80,7 @@ for _ in range(reps):
 ts.sort()
 med = ts[len(ts) // 2]
 print(json.dumps({
-    "side": "torch " + torch.__version__, "workload": mode, "reps": reps,
+    "side": "torch " + torch.__version__, "workload": mode, "reps": reps, "threads": torch.get_num_threads(),
     "median_ms": med * 1e3, "best_ms": ts[0] * 1e3, "gflops_median": flop / med / 1e9,
     "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "base_rss_kb": base_rss,
 }))
