@@ -41,9 +41,8 @@ func (r *Result) rIndex(t, k, a, m int) int {
 // ranked is one detection in accumulate's merged ranking.
 type ranked struct {
 	score float64
-	e     *imgEval
-	d     int32
-	img   int32
+	d     int32 // rank in its image
+	img   int32 // image index
 }
 
 // accumulate is COCOeval.accumulate over evals[(k*A+a)*I+i].
@@ -95,9 +94,9 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 			}
 			return int(x.d - y.d)
 		})
-		sel := make([]ranked, 0, len(all))
-		rc := make([]float64, len(all))
+		sel := make([]int32, 0, len(all)) // indices into all
 		pr := make([]float64, len(all))
+		flags := make([]uint8, T*len(all)) // [t][j] for the ranking, one area range
 		for a := 0; a < A; a++ {
 			es := evals[(k*A+a)*I : (k*A+a+1)*I]
 			npig := 0
@@ -109,19 +108,29 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 			if npig == 0 {
 				continue
 			}
+			n := len(all)
+			for j, x := range all {
+				e := es[x.img]
+				D := len(e.scores)
+				for t := 0; t < T; t++ {
+					flags[t*n+j] = e.flags[t*D+int(x.d)]
+				}
+			}
 			for m, maxDet := range p.MaxDets {
 				sel = sel[:0]
-				for _, x := range all {
+				for j, x := range all {
 					if int(x.d) < maxDet {
-						x.e = es[x.img]
-						sel = append(sel, x)
+						sel = append(sel, int32(j))
 					}
 				}
 				nd := len(sel)
 				for t := 0; t < T; t++ {
+					ft := flags[t*n : (t+1)*n]
+					// tp and fp are cumulative counts (exact in float64);
+					// rc is tp/npig, pr is tp/(fp+tp+eps), both per rank.
 					var tp, fp float64
-					for j, x := range sel {
-						f := x.e.flags[t*len(x.e.scores)+int(x.d)]
+					for i, j := range sel {
+						f := ft[j]
 						if f&flagIgnored == 0 {
 							if f&flagMatched != 0 {
 								tp++
@@ -129,11 +138,10 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 								fp++
 							}
 						}
-						rc[j] = tp / float64(npig)
-						pr[j] = tp / (fp + tp + eps)
+						pr[i] = tp / (fp + tp + eps)
 					}
 					if nd > 0 {
-						res.Recall[res.rIndex(t, k, a, m)] = rc[nd-1]
+						res.Recall[res.rIndex(t, k, a, m)] = tp / float64(npig)
 					} else {
 						res.Recall[res.rIndex(t, k, a, m)] = 0
 					}
@@ -143,16 +151,31 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 						}
 					}
 					// q and ss start at 0; searchsorted(rc, recThrs,
-					// "left") is the first index with rc >= thr; the
-					// try/except in pycocotools stops at the first index
-					// past the end.
-					pi := 0
-					for ri, thr := range p.RecThrs {
-						if ri > 0 && thr < p.RecThrs[ri-1] {
-							pi = 0 // unsorted thresholds: search afresh
+					// "left") is the first rank with rc >= thr; the
+					// try/except in pycocotools stops at the first rank
+					// past the end. rc is recomputed as the walk goes
+					// (tp counts again, so it is the same value).
+					pi, tpi := 0, 0.0
+					advance := func() {
+						if f := ft[sel[pi]]; f&flagIgnored == 0 && f&flagMatched != 0 {
+							tpi++
 						}
-						for pi < nd && rc[pi] < thr {
+					}
+					if nd > 0 {
+						advance()
+					}
+					for ri, thr := range p.RecThrs {
+						if ri > 0 && thr < p.RecThrs[ri-1] { // unsorted: search afresh
+							pi, tpi = 0, 0
+							if nd > 0 {
+								advance()
+							}
+						}
+						for pi < nd && tpi/float64(npig) < thr {
 							pi++
+							if pi < nd {
+								advance()
+							}
 						}
 						if pi >= nd {
 							for ; ri < len(p.RecThrs); ri++ {
@@ -162,7 +185,7 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 							break
 						}
 						res.Precision[res.pIndex(t, ri, k, a, m)] = pr[pi]
-						res.Scores[res.pIndex(t, ri, k, a, m)] = sel[pi].score
+						res.Scores[res.pIndex(t, ri, k, a, m)] = all[sel[pi]].score
 					}
 				}
 			}

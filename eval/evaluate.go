@@ -17,7 +17,8 @@ type gtItem struct {
 	crowd  bool
 	box    [4]float64
 	rle    *mask.RLE
-	ignore bool // iscrowd, before the area range
+	rbox   [4]float64 // rle's bounding box
+	ignore bool       // iscrowd, before the area range
 }
 
 // imgEval is evaluateImg's result for one image, category and area range,
@@ -78,7 +79,7 @@ func Evaluate(gt *GT, dets []Detection, p Params) (*Result, error) {
 			g := gtItem{id: a.ID, area: a.Area, crowd: a.IsCrowd != 0, ignore: a.IsCrowd != 0}
 			copy(g.box[:], a.BBox)
 			if gtRLE != nil {
-				g.rle = &gtRLE[ai]
+				g.rle, g.rbox = &gtRLE[ai], gt.rleBoxes[ai]
 			}
 			gts[i*K+k] = append(gts[i*K+k], g)
 		}
@@ -255,18 +256,15 @@ func computeIoU(t IoUType, gts []gtItem, dts []*det) ([]float64, error) {
 		}
 		return o, nil
 	}
-	gb := make([][4]float64, G)
-	for g := range gts {
-		gb[g] = gts[g].rle.ToBBox()
-	}
 	for d := range dts {
 		dr := dts[d].rle
 		if dr.H != gts[0].rle.H || dr.W != gts[0].rle.W {
 			return nil, fmt.Errorf("result %d mask is %dx%d, ground truth is %dx%d", dts[d].id-1, dr.H, dr.W, gts[0].rle.H, gts[0].rle.W)
 		}
-		db := dr.ToBBox()
 		for g := range gts {
-			if mask.BoxPairIoU(&db, &gb[g], gts[g].crowd) > 0 {
+			// Boxes that do not overlap bound masks that do not: skip the
+			// run walk, as pycocotools does.
+			if mask.BoxPairIoU(&dts[d].rbox, &gts[g].rbox, gts[g].crowd) > 0 {
 				o[d*G+g] = mask.PairIoU(dr, gts[g].rle, gts[g].crowd)
 			}
 		}

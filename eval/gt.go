@@ -23,9 +23,10 @@ type GT struct {
 	byImage  map[int64][]int  // image id -> annotation indices, file order
 	catName  map[int64]string // category id -> name
 
-	rleOnce sync.Once
-	rles    []mask.RLE // per annotation, built on first segm evaluation
-	rleErr  error
+	rleOnce  sync.Once
+	rles     []mask.RLE   // per annotation, built on first segm evaluation
+	rleBoxes [][4]float64 // their bounding boxes
+	rleErr   error
 }
 
 // LoadGT reads a COCO instances JSON file.
@@ -148,6 +149,10 @@ func (g *GT) segms() ([]mask.RLE, error) {
 			}
 		}
 		g.rles = rles
+		g.rleBoxes = make([][4]float64, len(rles))
+		for i := range rles {
+			g.rleBoxes[i] = rles[i].ToBBox()
+		}
 	})
 	return g.rles, g.rleErr
 }

@@ -18,6 +18,8 @@ type Detection struct {
 	Score float64
 	// Segmentation is the mask, of the image's size, or nil.
 	Segmentation *mask.RLE
+
+	checked bool // Segmentation was built and validated by ParseResults
 }
 
 // LoadResults reads a results JSON file (pycocotools' loadRes input): a
@@ -73,7 +75,7 @@ func ParseResults(b []byte, gt *GT) ([]Detection, error) {
 			errs[i] = fmt.Errorf("eval: result %d (image %d) segmentation: %w", i, d.ImageID, err)
 			return
 		}
-		d.Segmentation = &rle
+		d.Segmentation, d.checked = &rle, true
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -91,7 +93,8 @@ type det struct {
 	score float64
 	area  float64
 	box   [4]float64
-	rle   *mask.RLE // segm only
+	rle   *mask.RLE  // segm only
+	rbox  [4]float64 // rle's bounding box, for the IoU pre-check
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -143,7 +146,7 @@ func prepareOne(gt *GT, d *Detection, i int, boxMode bool, iouType IoUType, o *d
 		if s.H != h || s.W != w {
 			return fmt.Errorf("eval: result %d (image %d) mask is %dx%d, image is %dx%d", i, d.ImageID, s.H, s.W, h, w)
 		}
-		if err := s.Validate(); err != nil {
+		if err := s.Validate(); !d.checked && err != nil {
 			return fmt.Errorf("eval: result %d (image %d): %w", i, d.ImageID, err)
 		}
 	}
@@ -162,6 +165,7 @@ func prepareOne(gt *GT, d *Detection, i int, boxMode bool, iouType IoUType, o *d
 				}
 				o.rle = &r
 			}
+			o.rbox = o.rle.ToBBox()
 		}
 		return nil
 	}
@@ -169,9 +173,10 @@ func prepareOne(gt *GT, d *Detection, i int, boxMode bool, iouType IoUType, o *d
 		return fmt.Errorf("eval: result %d (image %d) has neither bbox nor segmentation", i, d.ImageID)
 	}
 	o.area = float64(d.Segmentation.Area())
-	if len(d.BBox) == 0 {
-		o.box = d.Segmentation.ToBBox()
-	}
 	o.rle = d.Segmentation
+	o.rbox = o.rle.ToBBox()
+	if len(d.BBox) == 0 {
+		o.box = o.rbox
+	}
 	return nil
 }

@@ -73,28 +73,42 @@ func (s *scanner) literal(lit string) error {
 	return nil
 }
 
-// str reads a string; escapes go through encoding/json (rare: only '\\'
-// and '"' can appear in RLE strings).
+// str reads a string. Simple escapes are decoded here (RLE strings often
+// hold '\\'); \u escapes go through encoding/json.
 func (s *scanner) str() (string, error) {
 	if err := s.expect('"'); err != nil {
 		return "", err
 	}
 	start := s.i
-	escaped := false
+	escaped, unicode := false, false
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			s.i++
-			if !escaped {
-				return string(s.b[start : s.i-1]), nil
+			raw := s.b[start : s.i-1]
+			switch {
+			case !escaped:
+				return string(raw), nil
+			case unicode:
+				var out string
+				if err := json.Unmarshal(s.b[start-1:s.i], &out); err != nil {
+					return "", fmt.Errorf("eval: results: byte %d: %v", start-1, err)
+				}
+				return out, nil
 			}
-			var out string
-			if err := json.Unmarshal(s.b[start-1:s.i], &out); err != nil {
-				return "", fmt.Errorf("eval: results: byte %d: %v", start-1, err)
-			}
-			return out, nil
+			return unescape(raw), nil
 		case c == '\\':
+			if s.i+1 >= len(s.b) {
+				return "", s.errf("unterminated string")
+			}
+			switch s.b[s.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				unicode = true
+			default:
+				return "", s.errf("invalid escape %q in string", s.b[s.i+1])
+			}
 			escaped = true
 			s.i += 2
 		case c < 0x20:
@@ -104,6 +118,36 @@ func (s *scanner) str() (string, error) {
 		}
 	}
 	return "", s.errf("unterminated string")
+}
+
+// unescape decodes a string body whose escapes are all single-character
+// ones (checked by str).
+func unescape(raw []byte) string {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default: // '"', '\\', '/'
+			c = raw[i]
+		}
+		out = append(out, c)
+	}
+	return string(out)
 }
 
 // numberText scans a JSON number and returns its text.

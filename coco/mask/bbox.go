@@ -29,6 +29,20 @@ func (r RLE) ToBBox() [4]float64 {
 		xe = max(xe, xEnd)
 		if xStart < xEnd {
 			ys, ye = 0, h-1
+			// Rows are full; only the last column is left to find, and
+			// runs come in order: it ends the last non-empty foreground
+			// run.
+			for jj := m - 1; jj > j; jj-- {
+				if jj%2 == 1 && r.Counts[jj] != 0 {
+					var end uint32
+					for _, c := range r.Counts[:jj+1] {
+						end += c
+					}
+					xe = max(xe, (end-1)/h)
+					break
+				}
+			}
+			break
 		} else {
 			ys = min(ys, yStart)
 			ye = max(ye, yEnd)

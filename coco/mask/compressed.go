@@ -57,25 +57,33 @@ func FromCompressed(s string, h, w int) (RLE, error) {
 	for p := 0; p < len(s); {
 		start := p
 		var x int64
-		for k := 0; ; k++ {
-			if k == maxGroups {
-				return RLE{}, fmt.Errorf("mask: RLE string: count %d at byte %d is longer than %d characters", len(cnts), start, maxGroups)
+		if c := s[p] - 48; c < 0x20 { // one-character count: the common case
+			x = int64(c & 0x1f)
+			if c&0x10 != 0 {
+				x -= 0x20
 			}
-			if p == len(s) {
-				return RLE{}, fmt.Errorf("mask: RLE string truncated in count %d at byte %d", len(cnts), start)
-			}
-			ch := s[p]
-			if ch < 48 || ch > 48+63 {
-				return RLE{}, fmt.Errorf("mask: RLE string: invalid character %q at byte %d", ch, p)
-			}
-			c := int64(ch - 48)
-			x |= (c & 0x1f) << (5 * k)
 			p++
-			if c&0x20 == 0 {
-				if c&0x10 != 0 {
-					x |= -1 << (5 * (k + 1))
+		} else {
+			for k := 0; ; k++ {
+				if k == maxGroups {
+					return RLE{}, fmt.Errorf("mask: RLE string: count %d at byte %d is longer than %d characters", len(cnts), start, maxGroups)
 				}
-				break
+				if p == len(s) {
+					return RLE{}, fmt.Errorf("mask: RLE string truncated in count %d at byte %d", len(cnts), start)
+				}
+				ch := s[p]
+				if ch < 48 || ch > 48+63 {
+					return RLE{}, fmt.Errorf("mask: RLE string: invalid character %q at byte %d", ch, p)
+				}
+				c := int64(ch - 48)
+				x |= (c & 0x1f) << (5 * k)
+				p++
+				if c&0x20 == 0 {
+					if c&0x10 != 0 {
+						x |= -1 << (5 * (k + 1))
+					}
+					break
+				}
 			}
 		}
 		if m := len(cnts); m > 2 {
