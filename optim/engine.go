@@ -233,9 +233,15 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], sc *scratch[F]) {
 				}
 				continue
 			}
-			if sk, ok := k.(*sgdKernel[F]); ok && sk.common() {
-				lo, hi := u*l.m, ue*l.m
-				if sgdGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], l.m, sk.clip, sk.wd, sk.mom, sk.damp1, sk.lr) {
+			// Fused assembly row loops for the common cases.
+			lo, hi := u*l.m, ue*l.m
+			switch kk := k.(type) {
+			case *sgdKernel[F]:
+				if kk.common() && sgdGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], l.m, kk.clip, kk.wd, kk.mom, kk.damp1, kk.lr) {
+					continue
+				}
+			case *adamKernel[F]:
+				if adamGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], s.b[lo:hi], l.m, kk) {
 					continue
 				}
 			}

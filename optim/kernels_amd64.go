@@ -49,3 +49,6 @@ func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
 
 //go:noescape
 func subShift8(p, u *float32, n int, mu float32)
+
+//go:noescape
+func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts)

@@ -351,3 +351,97 @@ ssloop:
 ssdone:
 	VZEROUPPER
 	RET
+
+// func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts)
+// Adam/AdamW with GC on the gradient over rows consecutive rows of width
+// values (a multiple of 8): per row the sum of clip*g + wd*p as
+// sumAXPBY8, mu = float32(sum/width), then adam8's update with that mu.
+// The sum pass prefetches the row's m and v.
+TEXT ·adamGCRows8(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ rows+32(FP), R9
+	MOVQ width+40(FP), CX
+	MOVQ k+48(FP), R8
+	VBROADCASTSS 0(R8), Y6   // clip
+	VBROADCASTSS 4(R8), Y7   // wd
+	VBROADCASTSS 12(R8), Y9  // b1
+	VBROADCASTSS 16(R8), Y10 // omb1
+	VBROADCASTSS 20(R8), Y11 // b2
+	VBROADCASTSS 24(R8), Y12 // omb2
+	VBROADCASTSS 28(R8), Y13 // bc2sqrt
+	VBROADCASTSS 32(R8), Y14 // eps
+	VBROADCASTSS 36(R8), Y15 // negStep
+	MOVQ CX, R10
+	SHLQ $2, R10
+arow:
+	TESTQ R9, R9
+	JZ arowsdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+asum:
+	CMPQ AX, CX
+	JAE asumdone
+	PREFETCHT0 (DX)(AX*4)
+	PREFETCHT0 (BX)(AX*4)
+	VMULPS (SI)(AX*4), Y6, Y2
+	VMULPS (DI)(AX*4), Y7, Y3
+	VADDPS Y3, Y2, Y2
+	VCVTPS2PD X2, Y4
+	VEXTRACTF128 $1, Y2, X5
+	VCVTPS2PD X5, Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	ADDQ $8, AX
+	JMP asum
+asumdone:
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	CVTSQ2SD CX, X1
+	VDIVSD X1, X0, X0
+	VCVTSD2SS X0, X0, X0
+	VBROADCASTSS X0, Y8      // mu
+	XORQ AX, AX
+aapply:
+	CMPQ AX, CX
+	JAE aapplydone
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (SI)(AX*4), Y6, Y1
+	VMULPS Y0, Y7, Y2
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y8, Y1, Y1
+	VMULPS (DX)(AX*4), Y9, Y2
+	VMULPS Y1, Y10, Y3
+	VADDPS Y3, Y2, Y2
+	VMOVUPS Y2, (DX)(AX*4)
+	VMULPS (BX)(AX*4), Y11, Y3
+	VMULPS Y1, Y12, Y4
+	VMULPS Y1, Y4, Y4
+	VADDPS Y4, Y3, Y3
+	VMOVUPS Y3, (BX)(AX*4)
+	VSQRTPS Y3, Y3
+	VDIVPS Y13, Y3, Y3
+	VADDPS Y14, Y3, Y3
+	VMULPS Y2, Y15, Y2
+	VDIVPS Y3, Y2, Y2
+	VBROADCASTSS 40(R8), Y5
+	VMULPS Y0, Y5, Y0
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP aapply
+aapplydone:
+	ADDQ R10, DI
+	ADDQ R10, SI
+	ADDQ R10, DX
+	ADDQ R10, BX
+	DECQ R9
+	JMP arow
+arowsdone:
+	VZEROUPPER
+	RET

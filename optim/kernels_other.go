@@ -17,3 +17,6 @@ func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts) {
 	panic("optim: no assembly on this arch")
 }
 func subShift8(p, u *float32, n int, mu float32) { panic("optim: no assembly on this arch") }
+func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts) {
+	panic("optim: no assembly on this arch")
+}

@@ -173,3 +173,16 @@ func applyUpdate[F Float](p, u []F, mu F) {
 		p[i] -= u[i] - mu
 	}
 }
+
+// adamGCRows applies Adam's or AdamW's update with GC on the gradient to
+// consecutive rows of width values (see sgdGCRows).
+func adamGCRows[F Float](p, g, m, v []F, width int, k *adamKernel[F]) bool {
+	p32, ok := any(p).([]float32)
+	if !ok || !useAVX2 || width%8 != 0 || len(p) == 0 {
+		return false
+	}
+	c := adamConsts{clip: float32(k.clip), wd: float32(k.wd), b1: float32(k.b1), omb1: float32(k.omb1), b2: float32(k.b2),
+		omb2: float32(k.omb2), bc2sqrt: float32(k.bc2sqrt), eps: float32(k.eps), negStep: float32(k.negStep), decay: float32(k.decay)}
+	adamGCRows8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], len(p)/width, width, &c)
+	return true
+}

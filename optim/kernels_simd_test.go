@@ -78,6 +78,22 @@ func TestAssemblyMatchesGo(t *testing.T) {
 				if !sameBits(pa, pr) || !sameBits(aa, ar) {
 					t.Errorf("n=%d m=%d: fused GC rows differ from the generic path", n, m)
 				}
+				ka := &adamKernel[float32]{clip: 0.7, wd: 1e-2, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 0.001,
+					bc2sqrt: 0.05, eps: 1e-8, negStep: -3e-3, decay: 0.9999}
+				pa, ma, va := append([]float32(nil), p...), append([]float32(nil), a...), append([]float32(nil), v...)
+				useAVX2 = true
+				if !adamGCRows(pa, g, ma, va, m, ka) {
+					t.Fatal("adamGCRows declined")
+				}
+				useAVX2 = false
+				pr, mr, vr := append([]float32(nil), p...), append([]float32(nil), a...), append([]float32(nil), v...)
+				for r := 0; r < n/m; r++ {
+					s := seg[float32]{p: pr[r*m : (r+1)*m], g: g[r*m : (r+1)*m], a: mr[r*m : (r+1)*m], b: vr[r*m : (r+1)*m]}
+					ka.applyGrad(s, float32(ka.sumGrad(s)/float64(m)))
+				}
+				if !sameBits(pa, pr) || !sameBits(ma, mr) || !sameBits(va, vr) {
+					t.Errorf("n=%d m=%d: fused Adam GC rows differ from the generic path", n, m)
+				}
 			}
 		}
 		if asm.s1 != ref.s1 || asm.s2 != ref.s2 {
