@@ -98,3 +98,12 @@ func edgeKernel(rows, k int, a, b []float32, c []float32, ldc int, acc bool) boo
 	}
 	return true
 }
+
+// setAsmKernel turns the assembly kernels on or off (tests exercise the
+// portable kernel with it) and returns the previous setting; it cannot turn
+// them on where the CPU lacks AVX2/FMA.
+func setAsmKernel(on bool) bool {
+	prev := haveAsmKernel
+	haveAsmKernel = on && hasAVX2FMA()
+	return prev
+}

@@ -21,3 +21,6 @@ func transposeNR(dst, src []float32, kc int) { transposeNRGo(dst, src, kc, 0) }
 
 // edgeKernel: no special edge kernels in portable Go.
 func edgeKernel(rows, k int, a, b []float32, c []float32, ldc int, acc bool) bool { return false }
+
+// setAsmKernel: no assembly kernels on this architecture.
+func setAsmKernel(on bool) bool { return false }

@@ -55,6 +55,10 @@ func gemmPaths(t *testing.T, f func(t *testing.T)) {
 	prev := UseBLAS(false)
 	defer UseBLAS(prev)
 	t.Run("go", f)
+	if setAsmKernel(false) {
+		t.Run("go-portable", f)
+		setAsmKernel(true)
+	}
 	if !HaveBLAS() {
 		t.Logf("OpenBLAS path not tested: %s", BLASInfo())
 		return
