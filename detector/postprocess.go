@@ -45,4 +45,3 @@ func pick[T any](v []T, idx []int32) []T {
 	}
 	return out
 }
-
