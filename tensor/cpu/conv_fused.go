@@ -60,17 +60,18 @@ func (s colTSource) packB(dst, tmp []float32, p0, kc, r0, nc int) {
 			c, q := r/kk, r%kk
 			im2colRow(s.g, s.x[c*hw:(c+1)*hw], q/s.g.KW, q%s.g.KW, p0, p0+kc, t)
 		}
-		transposeNR(dst[jp*kc:(jp+gemmNR)*kc], tmp[:gemmNR*kc], kc)
+		transposeNR(dst[jp*kc:(jp+gemmNR)*kc], tmp[:gemmNR*kc], kc, kc)
 	}
 }
 
 // transposeNRGo writes columns [from, kc) of the NR x kc matrix src (row
-// stride kc) into rows [from, kc) of dst, kc x NR.
-func transposeNRGo(dst, src []float32, kc, from int) {
-	t0, t1, t2, t3 := src[0*kc:1*kc], src[1*kc:2*kc], src[2*kc:3*kc], src[3*kc:4*kc]
-	t4, t5, t6, t7 := src[4*kc:5*kc], src[5*kc:6*kc], src[6*kc:7*kc], src[7*kc:8*kc]
-	t8, t9, t10, t11 := src[8*kc:9*kc], src[9*kc:10*kc], src[10*kc:11*kc], src[11*kc:12*kc]
-	t12, t13, t14, t15 := src[12*kc:13*kc], src[13*kc:14*kc], src[14*kc:15*kc], src[15*kc:16*kc]
+// stride ld) into rows [from, kc) of dst, kc x NR.
+func transposeNRGo(dst, src []float32, ld, kc, from int) {
+	r := func(j int) []float32 { return src[j*ld : j*ld+kc] }
+	t0, t1, t2, t3 := r(0), r(1), r(2), r(3)
+	t4, t5, t6, t7 := r(4), r(5), r(6), r(7)
+	t8, t9, t10, t11 := r(8), r(9), r(10), r(11)
+	t12, t13, t14, t15 := r(12), r(13), r(14), r(15)
 	for p := from; p < kc; p++ {
 		d := (*[gemmNR]float32)(dst[p*gemmNR:])
 		d[0], d[1], d[2], d[3] = t0[p], t1[p], t2[p], t3[p]

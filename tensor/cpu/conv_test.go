@@ -139,13 +139,15 @@ func TestConvGeomValidate(t *testing.T) {
 func TestTransposeNR(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, kc := range []int{1, 5, 8, 13, 64, 100, 256} {
-		src := randSlice(rng, gemmNR*kc)
-		dst := make([]float32, kc*gemmNR)
-		transposeNR(dst, src, kc)
-		for j := 0; j < gemmNR; j++ {
-			for p := 0; p < kc; p++ {
-				if dst[p*gemmNR+j] != src[j*kc+p] {
-					t.Fatalf("kc=%d: dst[%d,%d] = %g, want %g", kc, p, j, dst[p*gemmNR+j], src[j*kc+p])
+		for _, ld := range []int{kc, kc + 3} {
+			src := randSlice(rng, (gemmNR-1)*ld+kc)
+			dst := make([]float32, kc*gemmNR)
+			transposeNR(dst, src, ld, kc)
+			for j := 0; j < gemmNR; j++ {
+				for p := 0; p < kc; p++ {
+					if dst[p*gemmNR+j] != src[j*ld+p] {
+						t.Fatalf("kc=%d ld=%d: dst[%d,%d] = %g, want %g", kc, ld, p, j, dst[p*gemmNR+j], src[j*ld+p])
+					}
 				}
 			}
 		}

@@ -27,17 +27,17 @@ func copyPanels(dst []float32, stride int, src []float32, chunks int) {
 //go:noescape
 func transpose16x8(dst, src *float32, ld, blocks int)
 
-// transposeNR writes the NR x kc matrix src (row stride kc) into dst as
-// kc x NR.
-func transposeNR(dst, src []float32, kc int) {
-	_ = src[gemmNR*kc-1]
+// transposeNR writes the NR x kc matrix src (row stride ld >= kc) into
+// dst as kc x NR.
+func transposeNR(dst, src []float32, ld, kc int) {
+	_ = src[(gemmNR-1)*ld+kc-1]
 	_ = dst[kc*gemmNR-1]
 	done := 0
 	if haveAsmKernel && kc >= 8 {
 		done = kc &^ 7
-		transpose16x8(&dst[0], &src[0], kc, done/8)
+		transpose16x8(&dst[0], &src[0], ld, done/8)
 	}
-	transposeNRGo(dst, src, kc, done)
+	transposeNRGo(dst, src, ld, kc, done)
 }
 
 func cpuidex(leaf, sub uint32) (a, b, c, d uint32)

@@ -85,7 +85,11 @@ func (s matB) packB(dst, _ []float32, p0, kc, j0, nc int) {
 		clear(dst[(nc-tail)*kc : (nc-tail+gemmNR)*kc])
 	}
 	if s.trans { // element (p, j) at b[j*ld+p]
-		for j := 0; j < nc; j++ {
+		full := nc - nc%gemmNR
+		for j := 0; j < full; j += gemmNR {
+			transposeNR(dst[j*kc:(j+gemmNR)*kc], s.b[(j0+j)*s.ld+p0:], s.ld, kc)
+		}
+		for j := full; j < nc; j++ {
 			panel := dst[(j/gemmNR)*gemmNR*kc:]
 			jj := j % gemmNR
 			for p, v := range s.b[(j0+j)*s.ld+p0:][:kc] {

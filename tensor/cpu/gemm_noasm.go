@@ -15,9 +15,9 @@ func copyPanels(dst []float32, stride int, src []float32, chunks int) {
 	copyPanelsGo(dst, stride, src, chunks)
 }
 
-// transposeNR writes the NR x kc matrix src (row stride kc) into dst as
-// kc x NR.
-func transposeNR(dst, src []float32, kc int) { transposeNRGo(dst, src, kc, 0) }
+// transposeNR writes the NR x kc matrix src (row stride ld >= kc) into
+// dst as kc x NR.
+func transposeNR(dst, src []float32, ld, kc int) { transposeNRGo(dst, src, ld, kc, 0) }
 
 // edgeKernel: no special edge kernels in portable Go.
 func edgeKernel(rows, k int, a, b []float32, c []float32, ldc int, acc bool) bool { return false }
