@@ -12,9 +12,10 @@ type Result struct {
 	// T, R, K, A, M are the array dimensions (K is 1 without UseCats).
 	T, R, K, A, M int
 	// Precision is [T][R][K][A][M] flattened row-major; -1 where no ground
-	// truth. Recall is [T][K][A][M]; Scores is [T][R][K][A][M], the score
-	// at each recall point (pycocotools' eval["scores"]).
-	Precision, Recall, Scores []float64
+	// truth. Recall is [T][K][A][M]. (pycocotools' eval["scores"], the
+	// score at each recall point, is not kept: nothing reads it and it is
+	// as large as Precision.)
+	Precision, Recall []float64
 	// Stats are the 12 summary numbers (see StatNames).
 	Stats Stats
 	// PerCategory is AP@[.50:.95] per category over area range 0 and the
@@ -51,10 +52,9 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 	res := &Result{Params: *p, T: len(p.IoUThrs), R: len(p.RecThrs), K: K, A: len(p.AreaRng), M: len(p.MaxDets)}
 	T, R, A, M := res.T, res.R, res.A, res.M
 	res.Precision = make([]float64, T*R*K*A*M)
-	res.Scores = make([]float64, T*R*K*A*M)
 	res.Recall = make([]float64, T*K*A*M)
 	for i := range res.Precision {
-		res.Precision[i], res.Scores[i] = -1, -1
+		res.Precision[i] = -1
 	}
 	for i := range res.Recall {
 		res.Recall[i] = -1
@@ -150,7 +150,7 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 							pr[i-1] = pr[i]
 						}
 					}
-					// q and ss start at 0; searchsorted(rc, recThrs,
+					// q starts at 0; searchsorted(rc, recThrs,
 					// "left") is the first rank with rc >= thr; the
 					// try/except in pycocotools stops at the first rank
 					// past the end. rc is recomputed as the walk goes
@@ -180,12 +180,10 @@ func accumulate(p *Params, evals []*imgEval, K int) *Result {
 						if pi >= nd {
 							for ; ri < len(p.RecThrs); ri++ {
 								res.Precision[res.pIndex(t, ri, k, a, m)] = 0
-								res.Scores[res.pIndex(t, ri, k, a, m)] = 0
 							}
 							break
 						}
 						res.Precision[res.pIndex(t, ri, k, a, m)] = pr[pi]
-						res.Scores[res.pIndex(t, ri, k, a, m)] = all[sel[pi]].score
 					}
 				}
 			}
