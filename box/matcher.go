@@ -22,6 +22,12 @@ const (
 // when it is low) gets its best ground truth back, so no ground truth is
 // left without a match (the RPN uses this; the RoI head does not).
 //
+// A ground truth that overlaps no prediction at all has highest quality 0,
+// so with AllowLowQuality every prediction of quality 0 is "tied at its
+// maximum" and gets matched (to its own best ground truth). torchvision and
+// detectron2 both do this; callers should drop ground truth outside the
+// image (or of zero area) first.
+//
 // Thresholds are compared in float32, as torch compares a float32 tensor with
 // a Python float. detectron2's Matcher([0.3, 0.7], [0, -1, 1]) labels the
 // same predictions and is equivalent.
