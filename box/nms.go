@@ -11,10 +11,10 @@ import (
 //
 // It reproduces torchvision 0.14's CPU kernel exactly: boxes are visited in
 // decreasing order of score, equal scores by ascending index (the kernel's
-// stable sort, ArgsortDescStable); each box not yet
-// suppressed is kept and suppresses every later box whose IoU with it is
-// > iouThreshold, the IoU computed in float32 (no +1) and compared in
-// float64. Boxes and scores must be finite.
+// stable sort, ArgsortDescStable); each box not yet suppressed is kept and
+// suppresses every later box whose IoU with it is > iouThreshold, the IoU
+// computed in float32 (no +1) and compared in float64. Boxes and scores
+// must be finite.
 //
 // Cost is O(N log N) for the sort plus, for each kept box, one pass over the
 // boxes still alive after it (O(N^2) when little is suppressed): suppressed
