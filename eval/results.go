@@ -70,7 +70,17 @@ func ParseResults(b []byte, gt *GT) ([]Detection, error) {
 			errs[i] = fmt.Errorf("eval: result %d names image %d, which is not in the ground truth", i, d.ImageID)
 			return
 		}
-		rle, err := mask.FrSegmentation(*r.seg, h, w)
+		var rle mask.RLE
+		var err error
+		if r.counts != nil { // compressed RLE, counts still in the file's bytes
+			if r.seg.Size[0] != h || r.seg.Size[1] != w {
+				err = fmt.Errorf("mask: RLE size [%d %d] is not the image size [%d %d]", r.seg.Size[0], r.seg.Size[1], h, w)
+			} else {
+				rle, err = mask.FromCompressedBytes(r.counts, h, w)
+			}
+		} else {
+			rle, err = mask.FrSegmentation(*r.seg, h, w)
+		}
 		if err != nil {
 			errs[i] = fmt.Errorf("eval: result %d (image %d) segmentation: %w", i, d.ImageID, err)
 			return

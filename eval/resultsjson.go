@@ -23,6 +23,9 @@ type rawResult struct {
 	score                      float64
 	bbox                       []float64
 	seg                        *mask.Segmentation
+	// counts holds a compressed RLE's counts string (seg.CountsString is
+	// then empty): decoded straight from the file's bytes.
+	counts []byte
 }
 
 type scanner struct {
@@ -118,6 +121,28 @@ func (s *scanner) str() (string, error) {
 		}
 	}
 	return "", s.errf("unterminated string")
+}
+
+// strBytes is str returning bytes: a slice of the input when the string
+// has no escapes (the common case for RLE counts), else a decoded copy.
+func (s *scanner) strBytes() ([]byte, error) {
+	if s.peek() != '"' {
+		_, err := s.str()
+		return nil, err
+	}
+	start := s.i + 1
+	for j := start; j < len(s.b); j++ {
+		c := s.b[j]
+		if c == '"' {
+			s.i = j + 1
+			return s.b[start:j], nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	v, err := s.str()
+	return []byte(v), err
 }
 
 // unescape decodes a string body whose escapes are all single-character
@@ -324,8 +349,10 @@ func (s *scanner) floats() ([]float64, error) {
 	return out, err
 }
 
-// segmentation reads a polygon list or an RLE object.
-func (s *scanner) segmentation() (*mask.Segmentation, error) {
+// segmentation reads a polygon list or an RLE object; a compressed RLE's
+// counts string is returned as bytes (see rawResult.counts).
+func (s *scanner) segmentation() (*mask.Segmentation, []byte, error) {
+	var counts []byte
 	seg := &mask.Segmentation{}
 	switch s.peek() {
 	case '[':
@@ -335,7 +362,7 @@ func (s *scanner) segmentation() (*mask.Segmentation, error) {
 			seg.Polygons = append(seg.Polygons, p)
 			return err
 		})
-		return seg, err
+		return seg, nil, err
 	case '{':
 		seg.IsRLE = true
 		hasCounts := false
@@ -356,9 +383,13 @@ func (s *scanner) segmentation() (*mask.Segmentation, error) {
 				if s.peek() == '"' {
 					var err error
 					seg.Counts = nil
-					seg.CountsString, err = s.str()
+					counts, err = s.strBytes()
+					if counts == nil {
+						counts = []byte{}
+					}
 					return err
 				}
+				counts = nil
 				seg.Counts, seg.CountsString = []uint32{}, ""
 				return s.list(func() error {
 					v, err := s.integer()
@@ -374,9 +405,9 @@ func (s *scanner) segmentation() (*mask.Segmentation, error) {
 		if err == nil && (!hasCounts || len(seg.Size) != 2) {
 			err = s.errf("segmentation RLE needs size [height, width] and counts")
 		}
-		return seg, err
+		return seg, counts, err
 	}
-	return nil, s.errf("segmentation must be a list of polygons or an RLE object")
+	return nil, nil, s.errf("segmentation must be a list of polygons or an RLE object")
 }
 
 // result reads one element of the results list.
@@ -403,9 +434,9 @@ func (s *scanner) result(r *rawResult) error {
 		case "segmentation":
 			var isNull bool
 			if isNull, err = s.null(); err == nil && !isNull {
-				r.seg, err = s.segmentation()
+				r.seg, r.counts, err = s.segmentation()
 			} else {
-				r.seg = nil
+				r.seg, r.counts = nil, nil
 			}
 		default:
 			err = s.skip(1)

@@ -49,6 +49,19 @@ func sameRaw(a, b []rawResult) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	fold := func(rs []rawResult) []rawResult {
+		out := make([]rawResult, len(rs))
+		for i, r := range rs {
+			if r.counts != nil {
+				s := *r.seg
+				s.CountsString, s.Counts = string(r.counts), nil
+				r.seg, r.counts = &s, nil
+			}
+			out[i] = r
+		}
+		return out
+	}
+	a, b = fold(a), fold(b)
 	for i := range a {
 		x, y := a[i], b[i]
 		if len(x.bbox) == 0 && len(y.bbox) == 0 {

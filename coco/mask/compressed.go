@@ -44,6 +44,16 @@ const maxGroups = 7
 // returns an error for characters outside '0'..'o', a truncated last count,
 // counts that do not fit 32 bits, and counts that do not sum to h*w.
 func FromCompressed(s string, h, w int) (RLE, error) {
+	return fromCompressed(s, h, w)
+}
+
+// FromCompressedBytes is FromCompressed for a byte slice (for example a
+// slice of a JSON file), which it does not retain.
+func FromCompressedBytes(b []byte, h, w int) (RLE, error) {
+	return fromCompressed(b, h, w)
+}
+
+func fromCompressed[S ~string | ~[]byte](s S, h, w int) (RLE, error) {
 	if err := checkSize(h, w); err != nil {
 		return RLE{}, err
 	}
