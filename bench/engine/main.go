@@ -100,7 +100,7 @@ func print(r result, torch *result) {
 		line += fmt.Sprintf(" (%.2fx the %.1f MiB of tensors)", float64(r.PeakRSSKB-r.BaseRSSKB)*1024/float64(r.HoldBytes), float64(r.HoldBytes)/(1<<20))
 	}
 	if torch != nil {
-		line += fmt.Sprintf("  speed vs torch %.2fx", torch.MedianMs/r.MedianMs)
+		line += fmt.Sprintf("  speed vs torch %.2fx (best %.2fx)", torch.MedianMs/r.MedianMs, torch.BestMs/r.BestMs)
 	}
 	fmt.Println(line)
 	if r.Engine != "" {
