@@ -73,6 +73,8 @@ func kern2x16(k int, a, b, c *float32, ldc int, acc bool)
 // microKernel runs the 6x16 tile product on full tiles.
 func microKernel(k int, a, b []float32, c []float32, ldc int, acc bool) {
 	if haveAsmKernel {
+		// The assembly trusts its pointers: check the extents once per tile.
+		_, _, _ = a[k*gemmMR-1], b[k*gemmNR-1], c[(gemmMR-1)*ldc+gemmNR-1]
 		kern6x16(k, &a[0], &b[0], &c[0], ldc, acc)
 		return
 	}
@@ -86,6 +88,7 @@ func edgeKernel(rows, k int, a, b []float32, c []float32, ldc int, acc bool) boo
 	if !haveAsmKernel || k == 0 {
 		return false
 	}
+	_, _ = a[k*gemmMR-1], b[k*gemmNR-1]
 	switch rows {
 	case 4:
 		_ = c[3*ldc+gemmNR-1]
