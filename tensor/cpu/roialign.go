@@ -149,6 +149,32 @@ func bilinear(height, width int, y, x float32) roiSample {
 	}
 }
 
+// roiBlockSamples bounds the samples prepared at once (about 300 KB), so a
+// block's samples and one feature plane stay in a core's L2 cache while
+// every channel is swept (channel-major within a block: a plane is read
+// for all RoIs of the block before the next one).
+const roiBlockSamples = 8192
+
+// forBlocks prepares RoIs [lo, hi) a block at a time and calls f with the
+// first RoI index of the block and its prepared bins. The buffers are
+// reused from block to block.
+func (g RoIAlignGeom) forBlocks(rois []float32, lo, hi int, f func(k0 int, bins []roiBins)) {
+	var bins []roiBins
+	for k := lo; k < hi; {
+		n, total := 0, 0
+		for k+n < hi && (n == 0 || total < roiBlockSamples) {
+			if n == len(bins) {
+				bins = append(bins, roiBins{})
+			}
+			g.prepare(rois[5*(k+n):5*(k+n)+5], &bins[n])
+			total += len(bins[n].samples)
+			n++
+		}
+		f(k, bins[:n])
+		k += n
+	}
+}
+
 // RoIAlign computes y [K, C, PH, PW], overwriting it. Work is split over
 // RoIs.
 func RoIAlign(g RoIAlignGeom, y, x, rois []float32) {
@@ -158,23 +184,26 @@ func RoIAlign(g RoIAlignGeom, y, x, rois []float32) {
 	checkLen(op, "rois", rois, g.K*5)
 	checkLen(op, "y", y, g.K*g.C*g.PH*g.PW)
 	g.checkBatches(op, rois)
-	plane, bins := g.H*g.W, g.PH*g.PW
+	plane, nb := g.H*g.W, g.PH*g.PW
 	Parallel(g.K, 1, func(lo, hi int) {
-		var b roiBins
-		for k := lo; k < hi; k++ {
-			g.prepare(rois[5*k:5*k+5], &b)
+		g.forBlocks(rois, lo, hi, func(k0 int, bins []roiBins) {
 			for c := 0; c < g.C; c++ {
-				in := x[(b.batch*g.C+c)*plane : (b.batch*g.C+c+1)*plane]
-				out := y[(k*g.C+c)*bins : (k*g.C+c+1)*bins]
-				for bin := range out {
-					var v float32
-					for _, s := range b.samples[bin*b.per : (bin+1)*b.per] {
-						v += s.w1*in[s.p1] + s.w2*in[s.p2] + s.w3*in[s.p3] + s.w4*in[s.p4]
+				for j := range bins {
+					b := &bins[j]
+					in := x[(b.batch*g.C+c)*plane : (b.batch*g.C+c+1)*plane]
+					out := y[((k0+j)*g.C+c)*nb : ((k0+j)*g.C+c+1)*nb]
+					ss := b.samples
+					for bin := range out {
+						var v float32
+						for i := bin * b.per; i < (bin+1)*b.per; i++ {
+							s := &ss[i]
+							v += s.w1*in[s.p1] + s.w2*in[s.p2] + s.w3*in[s.p3] + s.w4*in[s.p4]
+						}
+						out[bin] = v / b.count
 					}
-					out[bin] = v / b.count
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -189,28 +218,31 @@ func RoIAlignBackward(g RoIAlignGeom, dx, dy, rois []float32) {
 	checkLen(op, "dx", dx, g.N*g.C*g.H*g.W)
 	checkLen(op, "rois", rois, g.K*5)
 	checkLen(op, "dy", dy, g.K*g.C*g.PH*g.PW)
-	plane, bins := g.H*g.W, g.PH*g.PW
-	clear(dx[:g.N*g.C*plane])
 	g.checkBatches(op, rois)
+	plane, nb := g.H*g.W, g.PH*g.PW
+	clear(dx[:g.N*g.C*plane])
 	Parallel(g.C, 1, func(lo, hi int) {
-		var b roiBins
-		for k := 0; k < g.K; k++ {
-			g.prepare(rois[5*k:5*k+5], &b)
+		g.forBlocks(rois, 0, g.K, func(k0 int, bins []roiBins) {
 			for c := lo; c < hi; c++ {
-				d := dx[(b.batch*g.C+c)*plane : (b.batch*g.C+c+1)*plane]
-				grad := dy[(k*g.C+c)*bins : (k*g.C+c+1)*bins]
-				for bin, gv := range grad {
-					for _, s := range b.samples[bin*b.per : (bin+1)*b.per] {
-						if s.outside {
-							continue
+				for j := range bins {
+					b := &bins[j]
+					d := dx[(b.batch*g.C+c)*plane : (b.batch*g.C+c+1)*plane]
+					grad := dy[((k0+j)*g.C+c)*nb : ((k0+j)*g.C+c+1)*nb]
+					ss := b.samples
+					for bin, gv := range grad {
+						for i := bin * b.per; i < (bin+1)*b.per; i++ {
+							s := &ss[i]
+							if s.outside {
+								continue
+							}
+							d[s.p1] += gv * s.w1 / b.count
+							d[s.p2] += gv * s.w2 / b.count
+							d[s.p3] += gv * s.w3 / b.count
+							d[s.p4] += gv * s.w4 / b.count
 						}
-						d[s.p1] += gv * s.w1 / b.count
-						d[s.p2] += gv * s.w2 / b.count
-						d[s.p3] += gv * s.w3 / b.count
-						d[s.p4] += gv * s.w4 / b.count
 					}
 				}
 			}
-		}
+		})
 	})
 }
