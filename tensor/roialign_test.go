@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,5 +184,41 @@ func TestRoIAlignEdgeCases(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestRoIAlignManyRoIs pools enough RoIs for the kernels to work in several
+// blocks and compares with pooling each RoI alone: outputs bit for bit,
+// feature gradients to float32 rounding.
+func TestRoIAlignManyRoIs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	x := tensortest.Rand(rng, true, 2, 5, 24, 20)
+	const k = 300
+	rows := make([]float32, 0, 5*k)
+	for i := range k {
+		x1, y1 := rng.Float32()*90-5, rng.Float32()*100-5
+		rows = append(rows, float32(i%2), x1, y1, x1+rng.Float32()*40, y1+rng.Float32()*40)
+	}
+	for _, sr := range []int{0, 2} {
+		o := tensor.RoIAlignOpts{OutputSize: [2]int{7, 7}, SpatialScale: 0.25, SamplingRatio: sr, Aligned: sr == 0}
+		x.Grad = nil
+		y := tensor.RoIAlign(x, tensor.FromSlice(rows, k, 5), o)
+		dy := tensortest.Rand(rng, false, y.Shape()...)
+		y.BackwardWith(dy)
+		all, gradAll := y.Data(), x.Grad.Data()
+		x.Grad = nil
+		per := 5 * 49
+		for i := range k {
+			yi := tensor.RoIAlign(x, tensor.FromSlice(rows[5*i:5*i+5], 1, 5), o)
+			if !slices.Equal(yi.Data(), all[i*per:(i+1)*per]) {
+				t.Fatalf("sampling %d: RoI %d pooled alone differs", sr, i)
+			}
+			yi.BackwardWith(tensor.FromSlice(dy.Data()[i*per:(i+1)*per], yi.Shape()...))
+		}
+		for i, v := range x.Grad.Data() {
+			if math.Abs(float64(v-gradAll[i])) > 1e-5*(1+math.Abs(float64(v))) {
+				t.Fatalf("sampling %d: dx[%d] %g alone, %g together", sr, i, v, gradAll[i])
+			}
+		}
 	}
 }
