@@ -13,9 +13,7 @@ import (
 	"github.com/gcdet/gcdet/backbone"
 	"github.com/gcdet/gcdet/box"
 	"github.com/gcdet/gcdet/fpn"
-	"github.com/gcdet/gcdet/heads/roi"
 	"github.com/gcdet/gcdet/heads/rpn"
-	"github.com/gcdet/gcdet/nn"
 	"github.com/gcdet/gcdet/nn/safetensors"
 	"github.com/gcdet/gcdet/tensor"
 )
@@ -362,6 +360,3 @@ func lbl32(l []float32, i int) any {
 	}
 	return l[i]
 }
-
-var _ = roi.Detections{}
-var _ nn.Module = (*GeneralizedRCNN)(nil)
