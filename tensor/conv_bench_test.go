@@ -122,3 +122,49 @@ func reportFlops(b *testing.B, flop float64, cpu time.Duration) {
 		b.ReportMetric(flop*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 	}
 }
+
+// BenchmarkConvShapes times forward+backward of convolutions shaped like
+// those of a ResNet-50-FPN on a 512x512 image, on both implementations
+// (fused: Go GEMM with im2col in the packing; im2col: chunks times Sgemm).
+func BenchmarkConvShapes(b *testing.B) {
+	shapes := []struct {
+		name       string
+		x, w       []int
+		stride, pd int
+	}{
+		{"stem7x7s2", []int{1, 3, 512, 512}, []int{64, 3, 7, 7}, 2, 3},
+		{"l1_3x3", []int{1, 64, 128, 128}, []int{64, 64, 3, 3}, 1, 1},
+		{"l2_3x3s2", []int{1, 128, 128, 128}, []int{128, 128, 3, 3}, 2, 1},
+		{"l2_1x1s2", []int{1, 256, 128, 128}, []int{512, 256, 1, 1}, 2, 0},
+		{"l3_1x1", []int{1, 1024, 32, 32}, []int{256, 1024, 1, 1}, 1, 0},
+		{"l4_3x3", []int{1, 512, 16, 16}, []int{512, 512, 3, 3}, 1, 1},
+		{"fpn3x3_p2", []int{1, 256, 128, 128}, []int{256, 256, 3, 3}, 1, 1},
+	}
+	for _, impl := range []string{"fused", "im2col"} {
+		for _, s := range shapes {
+			b.Run(impl+"/"+s.name, func(b *testing.B) {
+				prev := cpu.SetConvFused(impl == "fused")
+				defer cpu.SetConvFused(prev)
+				rng := rand.New(rand.NewPCG(3, 3))
+				x := tensortest.Rand(rng, true, s.x...)
+				w := tensortest.Rand(rng, true, s.w...)
+				o := tensor.ConvOpts{Stride: [2]int{s.stride, s.stride}, Padding: [2]int{s.pd, s.pd}}
+				y := tensor.Conv2d(x, w, nil, o)
+				dy := tensor.Full(1, y.Shape()...)
+				step := func() {
+					x.Grad, w.Grad = nil, nil
+					tensor.Conv2d(x, w, nil, o).BackwardWith(dy)
+				}
+				step()
+				b.ResetTimer()
+				cpu0 := processCPU()
+				for i := 0; i < b.N; i++ {
+					step()
+				}
+				oh, ow := y.Dim(2), y.Dim(3)
+				flop := 3 * 2.0 * float64(s.w[0]*s.w[1]*s.w[2]*s.w[3]*oh*ow)
+				reportFlops(b, flop, processCPU()-cpu0)
+			})
+		}
+	}
+}

@@ -165,18 +165,32 @@ func im2colRow(g ConvGeom, xc []float32, ki, kj, p0, p1 int, dst []float32) {
 				copy(seg[j0:j1], src[iw+j0:iw+j1])
 				clear(seg[j1:])
 			} else {
-				for j := range seg {
-					if c := iw + j*g.StrideW; c >= 0 && c < g.W {
-						seg[j] = src[c]
-					} else {
-						seg[j] = 0
-					}
+				j0, j1 := stridedRange(iw, g.StrideW, n, g.W)
+				clear(seg[:j0])
+				c := iw + j0*g.StrideW
+				for j := j0; j < j1; j++ {
+					seg[j] = src[c]
+					c += g.StrideW
 				}
+				clear(seg[j1:])
 			}
 		}
 		p += n
 		oh, ow = oh+1, 0
 	}
+}
+
+// stridedRange returns the j in [0, n) with 0 <= iw + j*stride < w, as
+// [j0, j1) (j0 == j1 when none).
+func stridedRange(iw, stride, n, w int) (j0, j1 int) {
+	if iw < 0 {
+		j0 = (-iw + stride - 1) / stride
+	}
+	if iw < w {
+		j1 = (w-1-iw)/stride + 1
+	}
+	j0, j1 = min(j0, n), min(j1, n)
+	return j0, max(j1, j0)
 }
 
 // col2im adds col (rows() x (p1-p0)) back into the image: the transpose of
@@ -223,10 +237,11 @@ func col2imRow(g ConvGeom, dc []float32, ki, kj, p0, p1 int, src []float32) {
 					d[j] += v
 				}
 			} else {
-				for j, v := range seg {
-					if c := iw + j*g.StrideW; c >= 0 && c < g.W {
-						dst[c] += v
-					}
+				j0, j1 := stridedRange(iw, g.StrideW, n, g.W)
+				c := iw + j0*g.StrideW
+				for j := j0; j < j1; j++ {
+					dst[c] += seg[j]
+					c += g.StrideW
 				}
 			}
 		}

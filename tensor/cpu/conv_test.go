@@ -153,3 +153,21 @@ func TestTransposeNR(t *testing.T) {
 		}
 	}
 }
+
+func TestStridedRange(t *testing.T) {
+	for iw := -9; iw < 12; iw++ {
+		for stride := 1; stride < 4; stride++ {
+			for n := 0; n < 7; n++ {
+				for w := 1; w < 9; w++ {
+					j0, j1 := stridedRange(iw, stride, n, w)
+					for j := 0; j < n; j++ {
+						in := iw+j*stride >= 0 && iw+j*stride < w
+						if in != (j >= j0 && j < j1) {
+							t.Fatalf("iw=%d stride=%d n=%d w=%d: range [%d,%d) wrong at j=%d", iw, stride, n, w, j0, j1, j)
+						}
+					}
+				}
+			}
+		}
+	}
+}
