@@ -200,83 +200,6 @@ streamdone:
 	VZEROUPPER
 	RET
 
-// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)
-// SGD's common update with GC on the gradient over rows consecutive rows
-// of m values (m a multiple of 8): per row, the sum of d = clip*g + wd*p
-// in 8 float64 lanes (combined as sumAXPBY8), mu = float32(sum/m), then
-// sgdMomentum8's update with that mu. While summing it prefetches the
-// row's momentum buffer, which only the second pass reads.
-TEXT ·sgdGCRows8(SB), NOSPLIT, $0-48
-	MOVQ p+0(FP), DI
-	MOVQ gs+8(FP), SI
-	MOVQ a+16(FP), DX
-	MOVQ rows+24(FP), R9
-	MOVQ m+32(FP), CX
-	MOVQ k+40(FP), R8
-	VBROADCASTSS 0(R8), Y8   // clip
-	VBROADCASTSS 4(R8), Y9   // wd
-	VBROADCASTSS 12(R8), Y11 // mom
-	VBROADCASTSS 16(R8), Y12 // damp1
-	VBROADCASTSS 20(R8), Y13 // lr
-	CVTSQ2SD CX, X15         // float64(m)
-	MOVQ CX, R10
-	SHLQ $2, R10             // row bytes
-rowloop:
-	TESTQ R9, R9
-	JZ rowsdone
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	XORQ AX, AX
-rsum:
-	CMPQ AX, CX
-	JAE rsumdone
-	PREFETCHT0 (DX)(AX*4)
-	VMULPS (SI)(AX*4), Y8, Y2
-	VMULPS (DI)(AX*4), Y9, Y3
-	VADDPS Y3, Y2, Y2
-	VCVTPS2PD X2, Y4
-	VEXTRACTF128 $1, Y2, X5
-	VCVTPS2PD X5, Y5
-	VADDPD Y4, Y0, Y0
-	VADDPD Y5, Y1, Y1
-	ADDQ $8, AX
-	JMP rsum
-rsumdone:
-	VADDPD Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD X1, X0, X0
-	VHADDPD X0, X0, X0
-	VDIVSD X15, X0, X0       // sum / m
-	VCVTSD2SS X0, X0, X0     // mu
-	VBROADCASTSS X0, Y10
-	XORQ AX, AX
-rapply:
-	CMPQ AX, CX
-	JAE rapplydone
-	VMOVUPS (DI)(AX*4), Y0
-	VMULPS (SI)(AX*4), Y8, Y1
-	VMULPS Y0, Y9, Y2
-	VADDPS Y2, Y1, Y1
-	VSUBPS Y10, Y1, Y1
-	VMULPS (DX)(AX*4), Y11, Y3
-	VMULPS Y1, Y12, Y4
-	VADDPS Y4, Y3, Y3
-	VMOVUPS Y3, (DX)(AX*4)
-	VMULPS Y3, Y13, Y5
-	VSUBPS Y5, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*4)
-	ADDQ $8, AX
-	JMP rapply
-rapplydone:
-	ADDQ R10, DI
-	ADDQ R10, SI
-	ADDQ R10, DX
-	DECQ R9
-	JMP rowloop
-rowsdone:
-	VZEROUPPER
-	RET
-
 // func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
 // Adam/AdamW for GC on the update, over n (a multiple of 8) values:
 //   d = clip*g + wd*p; m = b1*m + omb1*d; v = b2*v + (omb2*d)*d
@@ -352,11 +275,122 @@ ssdone:
 	VZEROUPPER
 	RET
 
+// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)
+// SGD's common update with GC on the gradient over rows consecutive rows
+// of m values (m a multiple of 8): per row, the sum of d = clip*g + wd*p
+// in 8 float64 lanes (combined as sumAXPBY8), mu = float32(sum/m), then
+// sgdMomentum8's update with that mu. Software-pipelined: the loop that
+// updates row r also sums row r+1 (and prefetches its momentum buffer),
+// so the summing reads overlap the update's work.
+TEXT ·sgdGCRows8(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ a+16(FP), DX
+	MOVQ rows+24(FP), R9
+	MOVQ m+32(FP), CX
+	MOVQ k+40(FP), R8
+	VBROADCASTSS 0(R8), Y8   // clip
+	VBROADCASTSS 4(R8), Y9   // wd
+	VBROADCASTSS 12(R8), Y11 // mom
+	VBROADCASTSS 16(R8), Y12 // damp1
+	VBROADCASTSS 20(R8), Y13 // lr
+	CVTSQ2SD CX, X15         // float64(m)
+	MOVQ CX, R10
+	SHLQ $2, R10             // row bytes
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	XORQ AX, AX
+sfirst:
+	CMPQ AX, CX
+	JAE srow
+	PREFETCHT0 (DX)(AX*4)
+	VMULPS (SI)(AX*4), Y8, Y2
+	VMULPS (DI)(AX*4), Y9, Y3
+	VADDPS Y3, Y2, Y2
+	VCVTPS2PD X2, Y4
+	VEXTRACTF128 $1, Y2, X5
+	VCVTPS2PD X5, Y5
+	VADDPD Y4, Y6, Y6
+	VADDPD Y5, Y7, Y7
+	ADDQ $8, AX
+	JMP sfirst
+srow:
+	TESTQ R9, R9
+	JZ sdone
+	VADDPD Y7, Y6, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VDIVSD X15, X0, X0
+	VCVTSD2SS X0, X0, X0
+	VBROADCASTSS X0, Y10     // mu of the current row
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	LEAQ (DI)(R10*1), R11    // next row
+	LEAQ (SI)(R10*1), R12
+	LEAQ (DX)(R10*1), R13
+	XORQ AX, AX
+	CMPQ R9, $1
+	JEQ slast
+sboth:
+	CMPQ AX, CX
+	JAE snext
+	PREFETCHT0 (R13)(AX*4)
+	VMULPS (R12)(AX*4), Y8, Y2
+	VMULPS (R11)(AX*4), Y9, Y3
+	VADDPS Y3, Y2, Y2
+	VCVTPS2PD X2, Y4
+	VEXTRACTF128 $1, Y2, X5
+	VCVTPS2PD X5, Y5
+	VADDPD Y4, Y6, Y6
+	VADDPD Y5, Y7, Y7
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (SI)(AX*4), Y8, Y1
+	VMULPS Y0, Y9, Y2
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y10, Y1, Y1
+	VMULPS (DX)(AX*4), Y11, Y3
+	VMULPS Y1, Y12, Y4
+	VADDPS Y4, Y3, Y3
+	VMOVUPS Y3, (DX)(AX*4)
+	VMULPS Y3, Y13, Y5
+	VSUBPS Y5, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP sboth
+slast:
+	CMPQ AX, CX
+	JAE snext
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (SI)(AX*4), Y8, Y1
+	VMULPS Y0, Y9, Y2
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y10, Y1, Y1
+	VMULPS (DX)(AX*4), Y11, Y3
+	VMULPS Y1, Y12, Y4
+	VADDPS Y4, Y3, Y3
+	VMOVUPS Y3, (DX)(AX*4)
+	VMULPS Y3, Y13, Y5
+	VSUBPS Y5, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP slast
+snext:
+	ADDQ R10, DI
+	ADDQ R10, SI
+	ADDQ R10, DX
+	DECQ R9
+	JMP srow
+sdone:
+	VZEROUPPER
+	RET
+
 // func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts)
 // Adam/AdamW with GC on the gradient over rows consecutive rows of width
 // values (a multiple of 8): per row the sum of clip*g + wd*p as
 // sumAXPBY8, mu = float32(sum/width), then adam8's update with that mu.
-// The sum pass prefetches the row's m and v.
+// Pipelined like sgdGCRows8 (row r's update sums row r+1 and prefetches
+// its m and v).
 TEXT ·adamGCRows8(SB), NOSPLIT, $0-56
 	MOVQ p+0(FP), DI
 	MOVQ gs+8(FP), SI
@@ -370,21 +404,16 @@ TEXT ·adamGCRows8(SB), NOSPLIT, $0-56
 	VBROADCASTSS 12(R8), Y9  // b1
 	VBROADCASTSS 16(R8), Y10 // omb1
 	VBROADCASTSS 20(R8), Y11 // b2
-	VBROADCASTSS 24(R8), Y12 // omb2
-	VBROADCASTSS 28(R8), Y13 // bc2sqrt
 	VBROADCASTSS 32(R8), Y14 // eps
 	VBROADCASTSS 36(R8), Y15 // negStep
 	MOVQ CX, R10
 	SHLQ $2, R10
-arow:
-	TESTQ R9, R9
-	JZ arowsdone
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
+	VXORPD Y12, Y12, Y12     // sum lanes 0-3 of the next row
+	VXORPD Y13, Y13, Y13     // lanes 4-7
 	XORQ AX, AX
-asum:
+afirst:
 	CMPQ AX, CX
-	JAE asumdone
+	JAE arow
 	PREFETCHT0 (DX)(AX*4)
 	PREFETCHT0 (BX)(AX*4)
 	VMULPS (SI)(AX*4), Y6, Y2
@@ -393,23 +422,73 @@ asum:
 	VCVTPS2PD X2, Y4
 	VEXTRACTF128 $1, Y2, X5
 	VCVTPS2PD X5, Y5
-	VADDPD Y4, Y0, Y0
-	VADDPD Y5, Y1, Y1
+	VADDPD Y4, Y12, Y12
+	VADDPD Y5, Y13, Y13
 	ADDQ $8, AX
-	JMP asum
-asumdone:
-	VADDPD Y1, Y0, Y0
+	JMP afirst
+arow:
+	TESTQ R9, R9
+	JZ adone
+	VADDPD Y13, Y12, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VHADDPD X0, X0, X0
 	CVTSQ2SD CX, X1
 	VDIVSD X1, X0, X0
 	VCVTSD2SS X0, X0, X0
-	VBROADCASTSS X0, Y8      // mu
+	VBROADCASTSS X0, Y8      // mu of the current row
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+	LEAQ (DI)(R10*1), R11
+	LEAQ (SI)(R10*1), R12
+	LEAQ (DX)(R10*1), R13
+	LEAQ (BX)(R10*1), R14
 	XORQ AX, AX
-aapply:
+	CMPQ R9, $1
+	JEQ alast
+aboth:
 	CMPQ AX, CX
-	JAE aapplydone
+	JAE anext
+	PREFETCHT0 (R13)(AX*4)
+	PREFETCHT0 (R14)(AX*4)
+	VMULPS (R12)(AX*4), Y6, Y2
+	VMULPS (R11)(AX*4), Y7, Y3
+	VADDPS Y3, Y2, Y2
+	VCVTPS2PD X2, Y4
+	VEXTRACTF128 $1, Y2, X5
+	VCVTPS2PD X5, Y5
+	VADDPD Y4, Y12, Y12
+	VADDPD Y5, Y13, Y13
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (SI)(AX*4), Y6, Y1
+	VMULPS Y0, Y7, Y2
+	VADDPS Y2, Y1, Y1
+	VSUBPS Y8, Y1, Y1          // d
+	VMULPS (DX)(AX*4), Y9, Y2
+	VMULPS Y1, Y10, Y3
+	VADDPS Y3, Y2, Y2          // m'
+	VMOVUPS Y2, (DX)(AX*4)
+	VMULPS (BX)(AX*4), Y11, Y3
+	VBROADCASTSS 24(R8), Y5    // omb2
+	VMULPS Y1, Y5, Y4
+	VMULPS Y1, Y4, Y4
+	VADDPS Y4, Y3, Y3          // v'
+	VMOVUPS Y3, (BX)(AX*4)
+	VSQRTPS Y3, Y3
+	VBROADCASTSS 28(R8), Y4    // bc2sqrt
+	VDIVPS Y4, Y3, Y3
+	VADDPS Y14, Y3, Y3         // den
+	VMULPS Y2, Y15, Y2
+	VDIVPS Y3, Y2, Y2
+	VBROADCASTSS 40(R8), Y5    // decay
+	VMULPS Y0, Y5, Y0
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP aboth
+alast:
+	CMPQ AX, CX
+	JAE anext
 	VMOVUPS (DI)(AX*4), Y0
 	VMULPS (SI)(AX*4), Y6, Y1
 	VMULPS Y0, Y7, Y2
@@ -420,12 +499,14 @@ aapply:
 	VADDPS Y3, Y2, Y2
 	VMOVUPS Y2, (DX)(AX*4)
 	VMULPS (BX)(AX*4), Y11, Y3
-	VMULPS Y1, Y12, Y4
+	VBROADCASTSS 24(R8), Y5
+	VMULPS Y1, Y5, Y4
 	VMULPS Y1, Y4, Y4
 	VADDPS Y4, Y3, Y3
 	VMOVUPS Y3, (BX)(AX*4)
 	VSQRTPS Y3, Y3
-	VDIVPS Y13, Y3, Y3
+	VBROADCASTSS 28(R8), Y4
+	VDIVPS Y4, Y3, Y3
 	VADDPS Y14, Y3, Y3
 	VMULPS Y2, Y15, Y2
 	VDIVPS Y3, Y2, Y2
@@ -434,14 +515,14 @@ aapply:
 	VADDPS Y2, Y0, Y0
 	VMOVUPS Y0, (DI)(AX*4)
 	ADDQ $8, AX
-	JMP aapply
-aapplydone:
+	JMP alast
+anext:
 	ADDQ R10, DI
 	ADDQ R10, SI
 	ADDQ R10, DX
 	ADDQ R10, BX
 	DECQ R9
 	JMP arow
-arowsdone:
+adone:
 	VZEROUPPER
 	RET
