@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gcdet/gcdet/coco"
@@ -51,15 +52,28 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bad worker count %q\n", ws)
 			os.Exit(2)
 		}
-		goRates := timeGo(d, w, *reps, *pixels)
+		// Alternate the two sides pass by pass so that load drifts hit both.
+		var goRates, pyRates, goCPU, pyCPU []float64
+		var pyErr error
+		for r := 0; r < *reps; r++ {
+			gr, gc := timeGo(d, w, *pixels)
+			goRates, goCPU = append(goRates, gr), append(goCPU, gc)
+			if *python && pyErr == nil {
+				var pr, pc []float64
+				pr, pc, pyErr = timePython(*images, w, 1)
+				pyRates, pyCPU = append(pyRates, pr...), append(pyCPU, pc...)
+			}
+		}
+		if w == 1 {
+			// With one worker all work is in one process: CPU time per image
+			// is far less sensitive to other load than wall time.
+			fmt.Printf("%-8d %-12s CPU ms/image: gcdet %.1f, torchvision %.1f (medians)\n", w, "", median(goCPU), median(pyCPU))
+		}
 		goMed := median(goRates)
 		fmt.Printf("%-8d %-12s %-34s %.1f\n", w, "gcdet", fmtRates(goRates), goMed)
-		if *python {
-			pyRates, err := timePython(*images, w, *reps)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "torchvision:", err)
-				continue
-			}
+		if pyErr != nil {
+			fmt.Fprintln(os.Stderr, "torchvision:", pyErr)
+		} else if *python {
 			pyMed := median(pyRates)
 			fmt.Printf("%-8d %-12s %-34s %.1f   (gcdet/torchvision = %.2fx)\n", w, "torchvision", fmtRates(pyRates), pyMed, goMed/pyMed)
 		}
@@ -68,7 +82,8 @@ func main() {
 	fmt.Printf("load average at end: %s", load)
 }
 
-func timeGo(d *coco.Dataset, workers, reps int, pixels string) []float64 {
+// timeGo runs one pass and returns images per second and CPU ms per image.
+func timeGo(d *coco.Dataset, workers int, pixels string) (rate, cpuMS float64) {
 	prev := runtime.GOMAXPROCS(workers)
 	defer runtime.GOMAXPROCS(prev)
 	cfg := coco.TestLoaderConfig()
@@ -83,49 +98,54 @@ func timeGo(d *coco.Dataset, workers, reps int, pixels string) []float64 {
 	if pixels == "detectron2" {
 		cfg.Transform.Pixels = coco.Detectron2Pixels()
 	}
-	var rates []float64
-	for r := 0; r < reps; r++ {
-		cfg.Seed = uint64(r)
-		start := time.Now()
-		l, err := coco.NewLoader(context.Background(), d, cfg)
+	cfg.Seed = uint64(time.Now().UnixNano())
+	c0, start := cpuTime(), time.Now()
+	l, err := coco.NewLoader(context.Background(), d, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	n := 0
+	for {
+		b, err := l.Next()
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		n := 0
-		for {
-			b, err := l.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-			n += b.N
-		}
-		l.Close()
-		rates = append(rates, float64(n)/time.Since(start).Seconds())
+		n += b.N
 	}
-	return rates
+	l.Close()
+	return float64(n) / time.Since(start).Seconds(), (cpuTime() - c0).Seconds() * 1000 / float64(n)
 }
 
-func timePython(images string, workers, reps int) ([]float64, error) {
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func timePython(images string, workers, reps int) (rates, cpuMS []float64, err error) {
 	cmd := exec.Command("/usr/bin/python3", "bench/data/torchvision_pipeline.py", "--images", images,
 		"--workers", strconv.Itoa(workers), "--reps", strconv.Itoa(reps))
 	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=2", "OMP_NUM_THREADS=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, errb.String())
+		return nil, nil, fmt.Errorf("%v: %s", err, errb.String())
 	}
 	var res struct {
 		Rates []float64 `json:"images_per_s"`
+		CPU   []float64 `json:"cpu_ms_per_image"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out.String())
+		return nil, nil, fmt.Errorf("%v: %s", err, out.String())
 	}
-	return res.Rates, nil
+	return res.Rates, res.CPU, nil
 }
 
 func median(v []float64) float64 {

@@ -56,9 +56,9 @@ def main():
         for i, x in enumerate(dl):
             if i == 2 * a.workers:
                 break
-    rates = []
+    rates, cpu_ms = [], []
     for _ in range(a.reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if dl is None:
             s = 0.0
             for i in range(len(ds)):
@@ -67,8 +67,10 @@ def main():
             for x in dl:
                 pass
         rates.append(len(ds) / (time.perf_counter() - t0))
+        # CPU time of this process per image (meaningful with --workers 1, where all work is in-process).
+        cpu_ms.append(1000 * (time.process_time() - c0) / len(ds))
     print(json.dumps({"impl": "torchvision", "torch": torch.__version__, "workers": a.workers, "images": len(ds),
-                      "images_per_s": rates, "median": statistics.median(rates)}))
+                      "images_per_s": rates, "median": statistics.median(rates), "cpu_ms_per_image": cpu_ms}))
 
 
 if __name__ == "__main__":
