@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -44,11 +43,11 @@ func LoadGT(path string) (*GT, error) {
 
 // ParseGT is LoadGT on the file's contents.
 func ParseGT(b []byte) (*GT, error) {
-	var f coco.File
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("eval: ground truth: %w", err)
+	f, err := scanGT(b)
+	if err != nil {
+		return nil, err
 	}
-	return NewGT(&f)
+	return NewGT(f)
 }
 
 // NewGT indexes f, which must not change afterwards. It checks what the

@@ -29,12 +29,13 @@ type rawResult struct {
 }
 
 type scanner struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	what string // "results" or "ground truth", for errors
 }
 
 func (s *scanner) errf(format string, a ...any) error {
-	return fmt.Errorf("eval: results: byte %d: %s", s.i, fmt.Sprintf(format, a...))
+	return fmt.Errorf("eval: %s: byte %d: %s", s.what, s.i, fmt.Sprintf(format, a...))
 }
 
 func (s *scanner) ws() {
@@ -96,7 +97,7 @@ func (s *scanner) str() (string, error) {
 			case unicode:
 				var out string
 				if err := json.Unmarshal(s.b[start-1:s.i], &out); err != nil {
-					return "", fmt.Errorf("eval: results: byte %d: %v", start-1, err)
+					return "", fmt.Errorf("eval: %s: byte %d: %v", s.what, start-1, err)
 				}
 				return out, nil
 			}
@@ -447,7 +448,7 @@ func (s *scanner) result(r *rawResult) error {
 
 // scanResults parses a whole results file.
 func scanResults(b []byte) ([]rawResult, error) {
-	s := &scanner{b: b}
+	s := &scanner{b: b, what: "results"}
 	if s.peek() != '[' {
 		return nil, fmt.Errorf("eval: results must be a JSON list of objects")
 	}

@@ -40,13 +40,14 @@ var summaryLines = [12]summaryLine{
 
 // summarize fills Stats and PerCategory.
 func (r *Result) summarize(gt *GT) {
+	// One buffer for the selected entries of every mean.
+	vals := make([]float64, 0, len(r.Params.IoUThrs)*max(r.R, 1)*r.K)
 	for i, l := range summaryLines {
-		r.Stats[i] = r.summaryValue(l)
+		r.Stats[i] = r.summaryValue(l, vals)
 	}
 	if !r.Params.UseCats {
 		return
 	}
-	vals := make([]float64, 0, r.T*r.R)
 	for k, id := range r.Params.CatIDs {
 		vals = vals[:0]
 		for t := 0; t < r.T; t++ {
@@ -74,7 +75,8 @@ func (r *Result) maxDetsOf(l summaryLine) (int, bool) {
 
 // summaryValue is _summarize: the numpy mean of the selected entries that
 // are > -1, in C order (t, r, k), or -1 if none.
-func (r *Result) summaryValue(l summaryLine) float64 {
+// buf is scratch space.
+func (r *Result) summaryValue(l summaryLine, buf []float64) float64 {
 	p := &r.Params
 	maxDets, ok := r.maxDetsOf(l)
 	if !ok {
@@ -100,7 +102,7 @@ func (r *Result) summaryValue(l summaryLine) float64 {
 	if a < 0 || m < 0 {
 		return -1
 	}
-	var vals []float64
+	vals := buf[:0]
 	for _, t := range ts {
 		if l.ap {
 			for ri := 0; ri < r.R; ri++ {
