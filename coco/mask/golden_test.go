@@ -66,7 +66,7 @@ type golden struct {
 // The JSON keys h and w: encoding/json matches field names case-insensitively,
 // so H and W need no tags.
 
-func loadGolden(t *testing.T) *golden {
+func loadGolden(t testing.TB) *golden {
 	t.Helper()
 	b, err := os.ReadFile("testdata/masks.json")
 	if err != nil {
