@@ -26,14 +26,74 @@ func (s colSource) packB(dst, tmp []float32, r0, kc, p0, nc int) {
 		clear(dst[full*kc : (full+gemmNR)*kc])
 	}
 	kk, hw := s.g.KH*s.g.KW, s.g.H*s.g.W
-	row := tmp[:nc]
 	for r := r0; r < r0+kc; r++ {
 		c, t := r/kk, r%kk
-		im2colRow(s.g, s.x[c*hw:(c+1)*hw], t/s.g.KW, t%s.g.KW, p0, p0+nc, row)
+		xc := s.x[c*hw : (c+1)*hw]
+		if s.g.StrideW == 1 {
+			im2colPanelRow(s.g, xc, t/s.g.KW, t%s.g.KW, p0, nc, dst[(r-r0)*gemmNR:], kc*gemmNR)
+			continue
+		}
+		row := tmp[:nc]
+		im2colRow(s.g, xc, t/s.g.KW, t%s.g.KW, p0, p0+nc, row)
 		copyPanels(dst[(r-r0)*gemmNR:], kc*gemmNR, row, full/gemmNR)
 		if full < nc {
 			copy(dst[full*kc+(r-r0)*gemmNR:], row[full:])
 		}
+	}
+}
+
+// im2colPanelRow is im2colRow for stride-1 columns writing straight into
+// packed panels: the value of pixel p0+j goes to dst[(j/NR)*stride + j%NR].
+func im2colPanelRow(g ConvGeom, xc []float32, ki, kj, p0, nc int, dst []float32, stride int) {
+	oh, ow := p0/g.OW, p0%g.OW
+	offH := ki*g.DilH - g.PadH
+	offW := kj*g.DilW - g.PadW
+	for j := 0; j < nc; {
+		n := min(g.OW-ow, nc-j) // pixels left in this output row
+		ih := oh*g.StrideH + offH
+		if ih < 0 || ih >= g.H {
+			zeroRun(dst, stride, j, n)
+		} else {
+			iw := ow + offW
+			j0, j1 := 0, n // valid columns: 0 <= iw+q < W
+			if iw < 0 {
+				j0 = min(-iw, n)
+			}
+			if iw+n > g.W {
+				j1 = max(g.W-iw, j0)
+			}
+			zeroRun(dst, stride, j, j0)
+			copyRun(dst, stride, j+j0, xc[ih*g.W+iw+j0:ih*g.W+iw+j1])
+			zeroRun(dst, stride, j+j1, n-j1)
+		}
+		j += n
+		oh, ow = oh+1, 0
+	}
+}
+
+// copyRun writes src to panel positions j, j+1, ... (see im2colPanelRow).
+func copyRun(dst []float32, stride, j int, src []float32) {
+	if off := j % gemmNR; off != 0 && len(src) > 0 {
+		n := min(gemmNR-off, len(src))
+		copy(dst[(j/gemmNR)*stride+off:][:n], src[:n])
+		j, src = j+n, src[n:]
+	}
+	if chunks := len(src) / gemmNR; chunks > 0 {
+		copyPanels(dst[(j/gemmNR)*stride:], stride, src, chunks)
+		j, src = j+chunks*gemmNR, src[chunks*gemmNR:]
+	}
+	if len(src) > 0 {
+		copy(dst[(j/gemmNR)*stride:][:len(src)], src)
+	}
+}
+
+// zeroRun zeroes n panel positions from j.
+func zeroRun(dst []float32, stride, j, n int) {
+	for n > 0 {
+		off := j % gemmNR
+		m := min(gemmNR-off, n)
+		clear(dst[(j/gemmNR)*stride+off:][:m])
+		j, n = j+m, n-m
 	}
 }
 
