@@ -29,6 +29,8 @@ type LoaderConfig struct {
 	SizeDivisibility int
 	Transform        TransformConfig
 	Masks            bool
+	// DropCrowd leaves iscrowd annotations out of the samples.
+	DropCrowd bool
 	// SkipBad leaves out unreadable images and unusable annotations,
 	// reporting each through Log; otherwise Next returns the first such
 	// error.
@@ -39,10 +41,11 @@ type LoaderConfig struct {
 }
 
 // TrainLoaderConfig is detectron2's training setup (batch size as given,
-// aspect grouping, empty images filtered, 2 workers).
+// aspect grouping, images without usable non-crowd annotations filtered,
+// crowd annotations dropped, 2 workers).
 func TrainLoaderConfig(batchSize int, seed uint64) LoaderConfig {
 	return LoaderConfig{FilterEmpty: true, Train: true, BatchSize: batchSize, GroupByAspect: true, Seed: seed,
-		Workers: 2, Prefetch: 2, SizeDivisibility: 32, Transform: TrainTransform()}
+		Workers: 2, Prefetch: 2, SizeDivisibility: 32, Transform: TrainTransform(), DropCrowd: true}
 }
 
 // TestLoaderConfig is one ordered pass over every image, batch size 1.
@@ -150,7 +153,7 @@ func (l *Loader) produce(s *Sampler) {
 
 func (l *Loader) work() {
 	defer l.wg.Done()
-	opts := SampleOptions{Masks: l.cfg.Masks, Strict: !l.cfg.SkipBad}
+	opts := SampleOptions{Masks: l.cfg.Masks, Strict: !l.cfg.SkipBad, DropCrowd: l.cfg.DropCrowd}
 	for {
 		var j job
 		var ok bool

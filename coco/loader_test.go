@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gcdet/gcdet/coco/mask"
 )
 
 // aspectDataset has n images, alternately landscape and portrait, with no
@@ -456,5 +458,83 @@ func TestLoaderAllBadEnds(t *testing.T) {
 	defer l.Close()
 	if _, err := l.Next(); err == nil || !strings.Contains(err.Error(), "in a row failed") {
 		t.Fatalf("endless stream of bad images: %v", err)
+	}
+}
+
+func TestDropCrowd(t *testing.T) {
+	d := loadMini(t)
+	i, _ := d.ImageIndex(643) // has the crowd annotation
+	tc := smallTransform()
+	all, _, err := d.Sample(i, tc, SampleOptions{Masks: true, Strict: true}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCrowd, _, err := d.Sample(i, tc, SampleOptions{Masks: true, Strict: true, DropCrowd: true}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crowd := 0
+	for k, c := range all.Crowd {
+		if c {
+			crowd++
+			if all.Masks[k].Bitmap == nil || len(all.Masks[k].Bitmap) != all.W*all.H {
+				t.Fatal("crowd RLE mask not resized to the input")
+			}
+		}
+	}
+	if crowd != 1 || len(noCrowd.Boxes) != len(all.Boxes)-1 {
+		t.Fatalf("crowd %d, %d boxes without crowd of %d", crowd, len(noCrowd.Boxes), len(all.Boxes))
+	}
+	for _, c := range noCrowd.Crowd {
+		if c {
+			t.Fatal("crowd kept")
+		}
+	}
+}
+
+// TestBitmapAndPolygonAgree converts every polygon of an image to an RLE
+// segmentation and checks that the transformed bitmaps match the
+// transformed polygons (resize and flip applied the same way to both).
+func TestBitmapAndPolygonAgree(t *testing.T) {
+	d := loadMini(t)
+	i, _ := d.ImageIndex(536)
+	im := d.Images[i]
+	f := d.File
+	f.Annotations = append([]Annotation(nil), f.Annotations...)
+	for _, ai := range d.ImageAnnotations(i) {
+		a := f.Annotations[ai]
+		r, err := mask.FrPolygons(a.Segmentation.Polygons, im.Height, im.Width)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Segmentation = &Segmentation{IsRLE: true, Size: []int{im.Height, im.Width}, CountsString: r.Compressed()}
+		f.Annotations[ai] = a
+	}
+	rd := NewDataset(&f)
+	rd.ImageDir = miniImages
+	for _, flip := range []float64{0, 1} {
+		tc := TransformConfig{MinSizes: []int{200}, MaxSize: 1000, FlipProb: flip, Pixels: Detectron2Pixels()}
+		ps, _, err := d.Sample(i, tc, SampleOptions{Masks: true, Strict: true}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, _, err := rd.Sample(i, tc, SampleOptions{Masks: true, Strict: true}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range ps.Masks {
+			pr, err := ps.Masks[k].RLE(ps.H, ps.W)
+			if err != nil {
+				t.Fatal(err)
+			}
+			br, err := bs.Masks[k].RLE(bs.H, bs.W)
+			if err != nil {
+				t.Fatal(err)
+			}
+			iou, _ := mask.IoU([]mask.RLE{pr}, []mask.RLE{br}, nil)
+			if pr.Area() > 50 && iou[0] < 0.8 {
+				t.Errorf("flip %v annotation %d: polygon vs bitmap IoU %.3f (areas %d, %d)", flip, ps.AnnIDs[k], iou[0], pr.Area(), br.Area())
+			}
+		}
 	}
 }

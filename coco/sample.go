@@ -46,6 +46,9 @@ type SampleOptions struct {
 	// Strict makes any unusable annotation an error; otherwise such
 	// annotations are left out and returned as dropped errors.
 	Strict bool
+	// DropCrowd leaves out iscrowd annotations (as detectron2 and
+	// torchvision do for training); they are not reported as dropped.
+	DropCrowd bool
 }
 
 // minBoxSide is detectron2's filter_empty_instances threshold: boxes
@@ -87,6 +90,9 @@ func (d *Dataset) SampleFromImage(i int, img *RGB, tc TransformConfig, opts Samp
 	s.Image = ResizeToCHW(img, nw, nh, flip, tc.Pixels, nil)
 	for _, ai := range d.imageAnns[i] {
 		a := &d.Annotations[ai]
+		if opts.DropCrowd && a.IsCrowd != 0 {
+			continue
+		}
 		if err := d.Usable(a); err != nil {
 			if opts.Strict {
 				return nil, nil, err
