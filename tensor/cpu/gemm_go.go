@@ -64,12 +64,28 @@ func (s matA) packA(dst []float32, i0, mc, p0, kc int) {
 			}
 			continue
 		}
+		if rows == gemmMR && s.alpha == 1 {
+			interleave6(panel, s.a[(i0+ip)*s.ld+p0:], s.ld, kc)
+			continue
+		}
 		for i := 0; i < rows; i++ {
 			src := s.a[(i0+ip+i)*s.ld+p0:][:kc]
 			for p, v := range src {
 				panel[p*gemmMR+i] = s.alpha * v
 			}
 		}
+	}
+}
+
+// interleave6 packs 6 rows of src (row stride ld) into an MR-wide panel:
+// dst[p*6+i] = src[i*ld+p] for p < kc.
+func interleave6(dst, src []float32, ld, kc int) {
+	r0, r1, r2 := src[:kc], src[ld:ld+kc], src[2*ld:2*ld+kc]
+	r3, r4, r5 := src[3*ld:3*ld+kc], src[4*ld:4*ld+kc], src[5*ld:5*ld+kc]
+	dst = dst[:kc*gemmMR]
+	for p := range r0 {
+		d := (*[gemmMR]float32)(dst[p*gemmMR:])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 
