@@ -267,4 +267,16 @@ func TestLossFromBatch(t *testing.T) {
 	if len(l.Values()) != 4 {
 		t.Errorf("values %v", l.Values())
 	}
+	dets, err := m.PredictBatch(b)
+	if err != nil || len(dets) != 2 {
+		t.Fatalf("PredictBatch: %v, %d results", err, len(dets))
+	}
+	for i, d := range dets {
+		for k := range d.Len() {
+			x1, y1, x2, y2 := d.Boxes.At(k)
+			if x1 < 0 || y1 < 0 || x2 > 64 || y2 > 64 || x2 < x1 || y2 < y1 || d.Labels[k] < 1 || d.Labels[k] > 2 {
+				t.Fatalf("image %d detection %d: box %v label %d", i, k, d.Boxes[4*k:4*k+4], d.Labels[k])
+			}
+		}
+	}
 }

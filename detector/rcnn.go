@@ -190,3 +190,14 @@ func (m *GeneralizedRCNN) Predict(images ImageList) ([]roi.Detections, error) {
 	}
 	return m.cfg.Post.toOriginal(out.Detections, images), nil
 }
+
+// PredictBatch is Predict on a collated coco.Batch (its annotations are
+// ignored): detections per sample, in the pixels of the original image
+// files (undoing the resize and any flip).
+func (m *GeneralizedRCNN) PredictBatch(b *coco.Batch) ([]roi.Detections, error) {
+	images, _, err := FromBatch(b, m.NumClasses(), true)
+	if err != nil {
+		return nil, err
+	}
+	return m.Predict(images)
+}

@@ -251,6 +251,13 @@ func TestPostprocess(t *testing.T) {
 	if dets[0].Len() != 1 || dets[1].Len() != 1 {
 		t.Errorf("threshold 0.5: %+v", dets)
 	}
+	// A NaN delta (a diverged model) drops that box.
+	nan := slices.Clone(deltas)
+	nan[0*12+1*4] = float32(math.NaN())
+	dets = TorchvisionConfig(2).postprocess(logits, tensor.FromSlice(nan, 4, 12), rois, sizes, coder)
+	if d := dets[0]; d.Len() != 2 || !slices.Equal(d.Boxes, box.Boxes{1, 0, 11, 10, 1, 0, 11, 10}) {
+		t.Errorf("NaN delta: %v %v %v", d.Boxes, d.Scores, d.Labels)
+	}
 	// No RoIs.
 	dets = cfg.postprocess(tensor.Zeros(0, 3), tensor.Zeros(0, 12), []box.Boxes{{}}, sizes[:1], coder)
 	if dets[0].Len() != 0 {

@@ -8,6 +8,7 @@ package roi
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gcdet/gcdet/box"
 	"github.com/gcdet/gcdet/heads/rpn"
@@ -32,7 +33,7 @@ func (d Detections) Len() int { return len(d.Labels) }
 // detections, as torchvision's postprocess_detections and detectron2's
 // fast_rcnn_inference: softmax scores; one box per RoI and foreground
 // class, decoded from that class's deltas and clipped to the image; pairs
-// with score > ScoreThresh kept, boxes narrower or lower than MinSize
+// with score > ScoreThresh (and finite boxes) kept, boxes narrower or lower than MinSize
 // dropped; per-class NMS; the DetectionsPerImage best.
 func (c Config) postprocess(logits, deltas *tensor.Tensor, rois []box.Boxes, sizes []rpn.ImageSize, coder box.Coder) []Detections {
 	r, k1 := logits.Dim(0), logits.Dim(1)
@@ -56,8 +57,10 @@ func (c Config) postprocess(logits, deltas *tensor.Tensor, rois []box.Boxes, siz
 		for j := range n {
 			row := scores[(off+j)*k1 : (off+j+1)*k1]
 			for k := 1; k < k1; k++ {
-				if row[k] > c.ScoreThresh {
-					b := decoded[4*(j*k1+k) : 4*(j*k1+k)+4]
+				b := decoded[4*(j*k1+k) : 4*(j*k1+k)+4]
+				// NaN scores fail the comparison; non-finite boxes come
+				// from a diverged model and are dropped (detectron2).
+				if row[k] > c.ScoreThresh && finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]) {
 					boxes = append(boxes, b...)
 					sc = append(sc, row[k])
 					labels = append(labels, int32(k))
@@ -80,6 +83,8 @@ func (c Config) postprocess(logits, deltas *tensor.Tensor, rois []box.Boxes, siz
 	}
 	return out
 }
+
+func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 
 func pick[T any](v []T, idx []int32) []T {
 	out := make([]T, len(idx))
