@@ -36,13 +36,17 @@
 //     linear, so clipping before or after it gives the same step.
 //
 // Where the work happens: this version updates the host float32 slices of
-// CPU tensors (tensor.Tensor.Data). The math lives in small kernels over
-// plain slices (kernels_sgd.go, kernels_adam.go, gc.go: one "sum" pass that
-// yields the row mean and one "apply" pass per row, generic over float32 and
-// float64 so tests can run the very same code in float64). A CUDA version
-// replaces those kernels and the driver in engine.go; the planning (groups,
-// GC layouts, warnings), schedules and state format stay. Rows are processed
-// one at a time (a row is at most a few thousand values and stays in cache
-// between its two passes), so GC adds flops but almost no memory traffic;
-// work is spread over all cores in chunks of whole rows.
+// CPU tensors (tensor.Tensor.Data), so New refuses parameters on another
+// backend. The math lives in small kernels over plain slices
+// (kernels_sgd.go, kernels_adam.go, gc.go): per GC row one "sum" pass that
+// yields the row mean and one "apply" pass, generic over float32 and
+// float64 so the tests run the very same code in float64. The hot loops
+// (kernels_simd.go) also have AVX2 assembly versions (kernels_amd64.s) that
+// give bit-identical results (no FMA, same summation order), chosen at run
+// time; the GC row loops are software-pipelined (row r's update overlaps
+// row r+1's sum) so GC adds little memory traffic. Work is spread over all
+// cores in items of whole rows; results do not depend on the worker count.
+// A CUDA version replaces the kernels and the driver in engine.go; the
+// planning (groups, GC layouts, warnings), schedules and state format stay.
+// Speed: see ../bench/README.md, section optim.
 package optim
