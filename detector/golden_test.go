@@ -13,15 +13,18 @@ import (
 	"github.com/gcdet/gcdet/backbone"
 	"github.com/gcdet/gcdet/box"
 	"github.com/gcdet/gcdet/fpn"
+	"github.com/gcdet/gcdet/heads/roi"
 	"github.com/gcdet/gcdet/heads/rpn"
+	"github.com/gcdet/gcdet/nn"
 	"github.com/gcdet/gcdet/nn/safetensors"
 	"github.com/gcdet/gcdet/tensor"
 )
 
-// Golden equality of eval-mode Faster R-CNN with torchvision 0.14 given the
-// same weights and images: testdata/gen_golden.py documents the model (a
-// ResNet-18 FPN-32 FasterRCNN with 3 classes), the weight formula and the
-// fixture.
+// Golden equality of Faster R-CNN with torchvision 0.14 given the same
+// weights and images, in eval mode (detections) and in a deterministic
+// training pass (losses, gradients): testdata/gen_golden.py documents the
+// model (a ResNet-18 FPN-32 FasterRCNN with 3 classes), the weight formula
+// and the fixture.
 
 type golden struct {
 	t       *testing.T
@@ -359,4 +362,152 @@ func lbl32(l []float32, i int) any {
 		return "-"
 	}
 	return l[i]
+}
+
+// TestGoldenTraining compares a training pass with torchvision's on the
+// fixture's ground truth, with both samplers taking every labeled anchor
+// and RoI (so no random draw is involved): training-mode proposals, the
+// four losses and the gradients of every 1-d parameter. First on
+// torchvision's features (the heads alone: tight tolerances), then end to
+// end from the image.
+func TestGoldenTraining(t *testing.T) {
+	g := openGolden(t)
+	var raw [][2]json.RawMessage
+	if err := json.Unmarshal([]byte(g.r.Header.Metadata["targets"]), &raw); err != nil {
+		t.Fatal(err)
+	}
+	var gts []roi.GroundTruth
+	for _, r := range raw {
+		var bs [][4]float32
+		var ls []int32
+		if json.Unmarshal(r[0], &bs) != nil || json.Unmarshal(r[1], &ls) != nil {
+			t.Fatal("bad targets metadata")
+		}
+		gt := roi.GroundTruth{Labels: ls}
+		for _, b := range bs {
+			gt.Boxes = append(gt.Boxes, b[:]...)
+		}
+		gts = append(gts, gt)
+	}
+
+	m := g.model()
+	cfg := m.cfg
+	// Take every sample: rebuild the heads' samplers through the config.
+	cfg.RPN.BatchSizePerImage, cfg.RPN.PositiveFraction = 10_000_000, 1
+	cfg.RoI.BatchSizePerImage, cfg.RoI.PositiveFraction = 10_000_000, 1
+	m2, err := New(rand.New(rand.NewPCG(1, 1)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyState(t, m2, m)
+	m = m2
+	m.Train(true)
+	images := g.input()
+	rng := rand.New(rand.NewPCG(9, 9)) // draws nothing that matters
+
+	lossNames := []string{"loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"}
+	wantLoss := map[string]float32{}
+	for _, n := range lossNames {
+		v, _ := g.get("train.loss." + n)
+		wantLoss[n] = v[0]
+	}
+
+	// The heads on torchvision's features and training proposals.
+	var feats []*tensor.Tensor
+	names := m.Backbone.Names()
+	for _, n := range names {
+		feats = append(feats, g.tensor("features."+n))
+	}
+	gtBoxes := []box.Boxes{gts[0].Boxes, gts[1].Boxes}
+	rout, err := m.RPN.Forward(rpn.Input{Features: feats, Padded: images.Padded(), Sizes: images.Sizes, GT: gtBoxes, Rand: rng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var props []box.Boxes
+	for i, p := range rout.Proposals {
+		wb, _ := g.get(fmt.Sprintf("train.proposals.%d", i))
+		if p.Boxes.Len() != len(wb)/4 {
+			t.Errorf("image %d: %d training proposals, want %d", i, p.Boxes.Len(), len(wb)/4)
+		} else if d, err := closeTo(fmt.Sprintf("image %d training proposals", i), p.Boxes, wb, 1e-3, 1e-5); err != nil {
+			t.Logf("%v (order may differ on near ties)", err)
+		} else {
+			t.Logf("image %d training proposals: %d agree (max difference %.3g)", i, p.Boxes.Len(), d)
+		}
+		props = append(props, box.Boxes(wb))
+	}
+	oout, err := m.RoIHeads.Forward(roi.Input{Features: m.BoxPooler().Select(feats, names), Proposals: props, Sizes: images.Sizes, GT: gts, Rand: rng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Losses{RPN: rout.Losses, RoI: oout.Losses}
+	for _, term := range l.Terms() {
+		got, want := term.Value.Item(), wantLoss[term.Name]
+		if math.Abs(float64(got-want)) > 1e-5*max(1, math.Abs(float64(want))) {
+			t.Errorf("heads on torchvision features: %s = %v, want %v", term.Name, got, want)
+		} else {
+			t.Logf("heads on torchvision features: %s = %v (torchvision %v)", term.Name, got, want)
+		}
+	}
+	nn.ZeroGrad(m)
+	l.Total().Backward()
+	for _, p := range m.Params() {
+		if p.Value.Dims() != 1 || !(strings.HasPrefix(p.Name, "rpn.") || strings.HasPrefix(p.Name, "roi_heads.")) {
+			continue
+		}
+		want, _ := g.get("train.grad." + p.Name)
+		if d, err := closeTo("gradient of "+p.Name, p.Grad().Data(), want, 1e-6, 1e-4); err != nil {
+			t.Error(err)
+		} else {
+			t.Logf("gradient of %s: max abs difference %.3g", p.Name, d)
+		}
+	}
+
+	// End to end from the image.
+	nn.ZeroGrad(m)
+	l, err = m.LossOn(images, gts, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range l.Terms() {
+		got, want := term.Value.Item(), wantLoss[term.Name]
+		if math.Abs(float64(got-want)) > 1e-4*max(1, math.Abs(float64(want))) {
+			t.Errorf("end to end: %s = %v, want %v", term.Name, got, want)
+		}
+	}
+	l.Total().Backward()
+	n := 0
+	for _, p := range m.Params() {
+		if p.Value.Dims() != 1 || !p.Trainable {
+			continue
+		}
+		n++
+		want, _ := g.get("train.grad." + p.Name)
+		if _, err := closeTo("end to end gradient of "+p.Name, p.Grad().Data(), want, 1e-5, 2e-3); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Logf("end to end: losses and %d bias gradients agree", n)
+}
+
+// copyState copies every parameter and buffer value of src into dst (same
+// architecture).
+func copyState(t *testing.T, dst, src *GeneralizedRCNN) {
+	t.Helper()
+	sv := map[string]*tensor.Tensor{}
+	for _, p := range src.Params() {
+		sv[p.Name] = p.Value
+	}
+	for _, b := range src.Buffers() {
+		if b.Value != nil {
+			sv[b.Name] = b.Value
+		}
+	}
+	for _, p := range dst.Params() {
+		copy(p.Value.Data(), sv[p.Name].Data())
+	}
+	for _, b := range dst.Buffers() {
+		if b.Value != nil {
+			copy(b.Value.Data(), sv[b.Name].Data())
+		}
+	}
 }

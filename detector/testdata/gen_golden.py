@@ -48,6 +48,16 @@ Stored outputs (float32):
     final.boxes.<i>             [Di, 4]    after transform.postprocess to
                                            the original sizes (metadata
                                            "original_sizes")
+
+Training case: the same model in training mode with the ground truth of
+metadata "targets", and both samplers set to take every labeled anchor and
+RoI (batch size 10**7, positive fraction 1), so that no random draw is
+involved and losses and gradients are comparable:
+    train.proposals.<i>         [Pi, 4]    training-mode proposals (2000/2000)
+    train.loss.<name>           []         loss_objectness, loss_rpn_box_reg,
+                                           loss_classifier, loss_box_reg
+    train.grad.<key>            gradient of the sum of the four losses for
+                                every 1-d trainable parameter
 """
 import json
 import struct
@@ -71,6 +81,10 @@ FPN_CH, REP, NUM_CLASSES = 32, 128, 3
 SIZES = [(96, 128), (80, 112)]
 PADDED = (96, 128)
 ORIGINAL_SIZES = [(120, 160), (60, 140)]
+TARGETS = [
+    ([[10, 12, 50, 60], [70, 30, 120, 90], [40, 50, 64, 70]], [1, 2, 3]),
+    ([[5, 5, 40, 30], [50, 20, 100, 70]], [2, 1]),
+]
 RECTS = [
     (0, 10, 12, 50, 60, (1.5, -0.5, 0.8)),
     (0, 70, 30, 120, 90, (-1.0, 1.2, 0.3)),
@@ -232,6 +246,8 @@ def main():
               f" labels {torch.bincount(d['labels'], minlength=4).tolist()},"
               f" scores {float(d['scores'].min()):.3f}..{float(d['scores'].max()):.3f}")
 
+    train_case(model, x, out)
+
     for k, v in msd.items():
         if v.dim() < 2 and not k.endswith("num_batches_tracked"):
             small[k] = v
@@ -244,9 +260,37 @@ def main():
         "rects": json.dumps(RECTS),
         "sizes": json.dumps(SIZES),
         "original_sizes": json.dumps(ORIGINAL_SIZES),
+        "targets": json.dumps(TARGETS),
         "source": "gen_golden.py, torch %s, torchvision 0.14" % torch.__version__,
     }
     write_safetensors("golden_frcnn.safetensors", tensors, meta)
+
+
+def train_case(model, x, out):
+    """Deterministic training pass (see the module docstring)."""
+    from torchvision.models.detection._utils import BalancedPositiveNegativeSampler
+    model.rpn.fg_bg_sampler = BalancedPositiveNegativeSampler(10**7, 1.0)
+    model.roi_heads.fg_bg_sampler = BalancedPositiveNegativeSampler(10**7, 1.0)
+    model.train()
+    targets = [{"boxes": torch.tensor(b, dtype=torch.float32), "labels": torch.tensor(l, dtype=torch.int64)} for b, l in TARGETS]
+    with torch.enable_grad():
+        model.zero_grad()
+        features = model.backbone(x)
+        images = ImageList(x, SIZES)
+        proposals, rpn_losses = model.rpn(images, features, targets)
+        for i, p in enumerate(proposals):
+            out[f"train.proposals.{i}"] = p.detach().clone()
+        _, roi_losses = model.roi_heads(features, proposals, SIZES, targets)
+        losses = {**rpn_losses, **roi_losses}
+        total = sum(losses.values())
+        total.backward()
+    for k, v in losses.items():
+        out["train.loss." + k] = v.detach().reshape(())
+        print(f"train {k} = {float(v):.6f}")
+    for k, p in model.named_parameters():
+        if p.dim() == 1 and p.requires_grad:
+            out["train.grad." + k] = p.grad.detach().clone()
+    model.eval()
 
 
 def rpn_scores(model, images, features):
