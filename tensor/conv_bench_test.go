@@ -168,3 +168,27 @@ func BenchmarkConvShapes(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMaxPoolStem is the ResNet stem's 3x3 stride-2 max pool on a
+// 512x512 image's 1x64x256x256 features, forward and backward.
+func BenchmarkMaxPoolStem(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := tensortest.Rand(rng, true, 1, 64, 256, 256)
+	dy := tensor.Ones(1, 64, 128, 128)
+	for i := 0; i < b.N; i++ {
+		x.Grad = nil
+		tensor.MaxPool2d(x, [2]int{3, 3}, [2]int{2, 2}, [2]int{1, 1}).BackwardWith(dy)
+	}
+}
+
+// BenchmarkUpsampleFPN is the FPN top-down x2 nearest upsampling of
+// 1x256x64x64 to 128x128, forward and backward.
+func BenchmarkUpsampleFPN(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := tensortest.Rand(rng, true, 1, 256, 64, 64)
+	dy := tensor.Ones(1, 256, 128, 128)
+	for i := 0; i < b.N; i++ {
+		x.Grad = nil
+		tensor.UpsampleNearest(x, 128, 128).BackwardWith(dy)
+	}
+}

@@ -26,29 +26,13 @@ func (g PoolGeom) Validate(op string) {
 	}
 }
 
-// argmax returns the index in the plane of the window maximum for output
-// pixel (oh, ow): the first maximum in row-major window order, NaN winning
-// (as PyTorch does). Padding counts as -inf, and every window holds at least
-// one pixel because padding is at most half the kernel.
-func (g PoolGeom) argmax(plane []float32, oh, ow int) int {
-	h0, w0 := oh*g.StrideH-g.PadH, ow*g.StrideW-g.PadW
-	h1, w1 := min(h0+g.KH, g.H), min(w0+g.KW, g.W)
-	h0, w0 = max(h0, 0), max(w0, 0)
-	best := float32(math.Inf(-1))
-	at := h0*g.W + w0
-	for h := h0; h < h1; h++ {
-		row := plane[h*g.W : h*g.W+w1]
-		for w := w0; w < w1; w++ {
-			if v := row[w]; v > best || v != v {
-				best, at = v, h*g.W+w
-				if v != v {
-					return at
-				}
-			}
-		}
-	}
-	return at
-}
+// Each window is clipped to the image (padding is -inf and never wins;
+// every window keeps at least one pixel because padding is at most half the
+// kernel). The forward pass takes the maximum with the builtin max, which
+// compiles without branches (comparisons on random data mispredict about
+// half the time) and propagates NaN as PyTorch does. The backward pass
+// recomputes each maximum and routes the gradient to its first occurrence
+// in row-major window order (the first NaN if any), PyTorch's argmax.
 
 // MaxPool2d computes y, overwriting it.
 func MaxPool2d(g PoolGeom, y, x []float32) {
@@ -58,13 +42,7 @@ func MaxPool2d(g PoolGeom, y, x []float32) {
 	in, out := g.H*g.W, g.OH*g.OW
 	Parallel(g.N*g.C, max(1, 1<<12/out), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			plane := x[p*in : (p+1)*in]
-			yp := y[p*out : (p+1)*out]
-			for oh := 0; oh < g.OH; oh++ {
-				for ow := 0; ow < g.OW; ow++ {
-					yp[oh*g.OW+ow] = plane[g.argmax(plane, oh, ow)]
-				}
-			}
+			poolPlane(&g, x[p*in:(p+1)*in], y[p*out:(p+1)*out], nil, nil)
 		}
 	})
 }
@@ -79,15 +57,46 @@ func MaxPool2dBackward(g PoolGeom, dx, x, dy []float32) {
 	in, out := g.H*g.W, g.OH*g.OW
 	Parallel(g.N*g.C, max(1, 1<<12/out), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			plane := x[p*in : (p+1)*in]
 			dp := dx[p*in : (p+1)*in]
 			clear(dp)
-			gp := dy[p*out : (p+1)*out]
-			for oh := 0; oh < g.OH; oh++ {
-				for ow := 0; ow < g.OW; ow++ {
-					dp[g.argmax(plane, oh, ow)] += gp[oh*g.OW+ow]
-				}
-			}
+			poolPlane(&g, x[p*in:(p+1)*in], nil, dy[p*out:(p+1)*out], dp)
 		}
 	})
+}
+
+// poolPlane pools one plane: with y set it writes the maxima; with dy and
+// dx set it adds each dy value to its window's argmax in dx.
+func poolPlane(g *PoolGeom, plane, y, dy, dx []float32) {
+	H, W, OW := g.H, g.W, g.OW
+	for oh := 0; oh < g.OH; oh++ {
+		h0 := oh*g.StrideH - g.PadH
+		h1 := min(h0+g.KH, H)
+		h0 = max(h0, 0)
+		for ow := 0; ow < OW; ow++ {
+			w0 := ow*g.StrideW - g.PadW
+			w1 := min(w0+g.KW, W)
+			w0 = max(w0, 0)
+			m := float32(math.Inf(-1))
+			for h := h0; h < h1; h++ {
+				for _, v := range plane[h*W+w0 : h*W+w1] {
+					m = max(m, v)
+				}
+			}
+			if y != nil {
+				y[oh*OW+ow] = m
+				continue
+			}
+			at, nan := h0*W+w0, m != m
+		find:
+			for h := h0; h < h1; h++ {
+				for w, v := range plane[h*W+w0 : h*W+w1] {
+					if v == m || (nan && v != v) {
+						at = h*W + w0 + w
+						break find
+					}
+				}
+			}
+			dx[at] += dy[oh*OW+ow]
+		}
+	}
 }
