@@ -18,7 +18,7 @@
 // memlimit (default with GOMEMLIMIT at 1.2x the step's tensors + 4 MiB
 // for the runtime, which makes the collector run as often as needed).
 //
-//	go run ./bench/engine -reps 20
+//	go run ./bench/engine -reps 15 -rounds 3
 package main
 
 import (
@@ -61,6 +61,7 @@ func main() {
 	reps := flag.Int("reps", 15, "timed steps per run (after 2 warm-up steps)")
 	threads := flag.Int("threads", 2, "threads for both sides (GCDET_THREADS; torch.set_num_threads and OPENBLAS_NUM_THREADS)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch; empty skips PyTorch")
+	rounds := flag.Int("rounds", 1, "alternating rounds of PyTorch and our variants")
 	child := flag.String("child", "", "internal: run one workload in this process and print JSON")
 	flag.Parse()
 	if *child != "" {
@@ -71,26 +72,68 @@ func main() {
 	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %d threads per side, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), *threads, loadAvg())
 	os.Setenv("GCDET_THREADS", strconv.Itoa(*threads))
 	for _, w := range strings.Split(*workloads, ",") {
-		var torch *result
-		if *python != "" {
-			r, err := runTorch(*python, w, *reps, *threads)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "torch %s: %v\n", w, err)
-			} else {
-				torch = &r
-				print(r, nil)
+		// Rounds alternate PyTorch and our variants so that drifting load
+		// hits both sides alike; each side's figures are then the median
+		// of its round medians and the best of its bests.
+		all := map[string][]result{}
+		var order []string
+		add := func(key string, r result) {
+			if _, ok := all[key]; !ok {
+				order = append(order, key)
+			}
+			all[key] = append(all[key], r)
+		}
+		for round := 0; round < *rounds; round++ {
+			if *python != "" {
+				r, err := runTorch(*python, w, *reps, *threads)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "torch %s: %v\n", w, err)
+				} else {
+					add("torch", r)
+				}
+			}
+			for _, v := range strings.Split(*variants, ",") {
+				r, err := runOurs(w, v, *reps)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "gcdet %s/%s: %v\n", w, v, err)
+					continue
+				}
+				add(v, r)
 			}
 		}
-		for _, v := range strings.Split(*variants, ",") {
-			r, err := runOurs(w, v, *reps)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "gcdet %s/%s: %v\n", w, v, err)
-				continue
+		var torch *result
+		if rs, ok := all["torch"]; ok {
+			t := combine(rs)
+			torch = &t
+		}
+		for _, key := range order {
+			r := combine(all[key])
+			if key == "torch" {
+				print(r, nil)
+			} else {
+				print(r, torch)
 			}
-			print(r, torch)
 		}
 		fmt.Printf("  (%s)\n", loadAvg())
 	}
+}
+
+// combine merges the rounds of one side: median of the medians, best of
+// the bests, highest peak.
+func combine(rs []result) result {
+	r := rs[0]
+	meds := make([]float64, len(rs))
+	for i, x := range rs {
+		meds[i] = x.MedianMs
+		r.BestMs = min(r.BestMs, x.BestMs)
+		r.PeakRSSKB = max(r.PeakRSSKB, x.PeakRSSKB)
+	}
+	sort.Float64s(meds)
+	med := meds[len(meds)/2]
+	r.GFlopsMedian *= r.MedianMs / med
+	r.MedianMs = med
+	r.Reps *= len(rs)
+	return r
 }
 
 func print(r result, torch *result) {
