@@ -13,6 +13,9 @@ package rpn
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gcdet/gcdet/box"
 	"github.com/gcdet/gcdet/nn"
@@ -143,25 +146,56 @@ func (r *RPN) Forward(in Input) (Output, error) {
 	}
 	t := anchors.Len()
 
-	// Proposals: on detached host copies, one image at a time.
+	// Proposals (on the detached host values) and, in training, anchor
+	// matches: images in parallel, as neither draws random numbers.
 	objHost, delHost := obj.Data(), del.Data()
 	out := Output{Objectness: obj, Deltas: del, AnchorsPerLevel: perLevel, Proposals: make([]Proposals, n)}
 	p := r.cfg.selectParams(training)
-	for i := range n {
-		props, err := selectProposals(objHost[i*t:(i+1)*t], delHost[4*i*t:4*(i+1)*t], anchors, perLevel, in.Sizes[i], r.coder, p)
+	errs := make([]error, n)
+	matches := make([][]int32, n)
+	perImage(n, func(i int) {
+		out.Proposals[i], errs[i] = selectProposals(objHost[i*t:(i+1)*t], delHost[4*i*t:4*(i+1)*t], anchors, perLevel, in.Sizes[i], r.coder, p)
+		if training {
+			matches[i] = matchAnchors(anchors, in.GT[i], r.matcher)
+		}
+	})
+	for i, err := range errs {
 		if err != nil {
 			return Output{}, fmt.Errorf("%w (image %d of the batch)", err, i)
 		}
-		out.Proposals[i] = props
 	}
 	if !training {
 		return out, nil
 	}
 
+	// Samples are drawn image after image, so a seed reproduces them.
 	targets := make([]anchorTargets, n)
 	for i := range n {
-		targets[i] = labelAnchors(anchors, in.GT[i], r.matcher, r.sampler, r.coder, in.Rand)
+		targets[i] = sampleAnchors(matches[i], anchors, in.GT[i], r.sampler, r.coder, in.Rand)
 	}
 	out.Losses = r.cfg.losses(obj, del, targets)
 	return out, nil
+}
+
+// perImage runs f(0..n-1) on up to GOMAXPROCS goroutines.
+func perImage(n int, f func(i int)) {
+	w := min(n, runtime.GOMAXPROCS(0))
+	if w <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

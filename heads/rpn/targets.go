@@ -27,13 +27,25 @@ type anchorTargets struct {
 // Then at most BatchSizePerImage anchors are drawn from rng, at most
 // PositiveFraction of them foreground.
 func labelAnchors(anchors, gt box.Boxes, matcher box.Matcher, sampler box.Sampler, coder box.Coder, rng *rand.Rand) anchorTargets {
+	return sampleAnchors(matchAnchors(anchors, gt, matcher), anchors, gt, sampler, coder, rng)
+}
+
+// matchAnchors returns each anchor's matched ground truth (or the
+// matcher's negative codes). It draws nothing, so images can be matched
+// concurrently.
+func matchAnchors(anchors, gt box.Boxes, matcher box.Matcher) []int32 {
 	nA, nG := anchors.Len(), gt.Len()
 	var quality []float32
 	if nG > 0 {
 		quality = box.IoU(gt, anchors)
 	}
-	matches := matcher.Match(quality, nG, nA)
-	labels := make([]int32, nA)
+	return matcher.Match(quality, nG, nA)
+}
+
+// sampleAnchors labels anchors from their matches, draws the sample from
+// rng and encodes the foreground's regression targets.
+func sampleAnchors(matches []int32, anchors, gt box.Boxes, sampler box.Sampler, coder box.Coder, rng *rand.Rand) anchorTargets {
+	labels := make([]int32, len(matches))
 	for i, m := range matches {
 		switch {
 		case m >= 0:
