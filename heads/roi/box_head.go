@@ -43,11 +43,11 @@ func (h *TwoMLPHead) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if x.Dims() < 2 {
 		panic(fmt.Sprintf("roi.TwoMLPHead.Forward: input %v is not [R, ...]", x.Shape()))
 	}
-	r := x.Dim(0)
-	x = tensor.Reshape(x, r, x.Numel()/max(r, 1))
-	if r == 0 {
-		x = tensor.Reshape(x, 0, h.FC6.Weight.Value.Dim(1))
+	in := h.FC6.Weight.Value.Dim(1)
+	if x.Numel() != x.Dim(0)*in {
+		panic(fmt.Sprintf("roi.TwoMLPHead.Forward: input %v does not have %d values per RoI", x.Shape(), in))
 	}
+	x = tensor.Reshape(x, x.Dim(0), in)
 	x = tensor.Relu(h.FC6.Forward(x))
 	return tensor.Relu(h.FC7.Forward(x))
 }

@@ -346,3 +346,13 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestBoxHeadNoRoIs(t *testing.T) {
+	h := NewTwoMLPHead(rand.New(rand.NewPCG(1, 1)), 4*7*7, 16, TorchvisionInit)
+	if y := h.Forward(tensor.Zeros(0, 4, 7, 7)); !slices.Equal(y.Shape(), []int{0, 16}) {
+		t.Errorf("shape %v", y.Shape())
+	}
+	if y := h.Forward(tensor.Zeros(3, 4, 7, 7)); !slices.Equal(y.Shape(), []int{3, 16}) {
+		t.Errorf("shape %v", y.Shape())
+	}
+}
