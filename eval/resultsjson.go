@@ -452,7 +452,7 @@ func scanResults(b []byte) ([]rawResult, error) {
 	if s.peek() != '[' {
 		return nil, fmt.Errorf("eval: results must be a JSON list of objects")
 	}
-	out := make([]rawResult, 0, len(b)/100)
+	out := make([]rawResult, 0, min(len(b)/100, 1024))
 	err := s.list(func() error {
 		if s.peek() != '{' {
 			return s.errf("result %d is not an object", len(out))

@@ -16,6 +16,20 @@ func (r RLE) ToBBox() [4]float64 {
 		return [4]float64{}
 	}
 	xs, ys, xe, ye := w, h, uint32(0), uint32(0)
+	// Column of a position, without a division in the common case: runs
+	// come in order, so the column only moves forward.
+	var col, colStart uint32
+	colOf := func(pos uint32) (x, y uint32) {
+		switch d := pos - colStart; {
+		case d < h:
+		case d < 2*h && d >= h: // (2*h may wrap for huge h: then divide)
+			col, colStart = col+1, colStart+h
+		default:
+			col = pos / h
+			colStart = col * h
+		}
+		return col, pos - colStart
+	}
 	var cc uint32
 	for j := 0; j < m; j++ {
 		start := cc
@@ -23,8 +37,8 @@ func (r RLE) ToBBox() [4]float64 {
 		if j%2 == 0 || r.Counts[j] == 0 {
 			continue
 		}
-		yStart, xStart := start%h, start/h
-		yEnd, xEnd := (cc-1)%h, (cc-1)/h
+		xStart, yStart := colOf(start)
+		xEnd, yEnd := colOf(cc - 1)
 		xs = min(xs, xStart)
 		xe = max(xe, xEnd)
 		if xStart < xEnd {

@@ -57,13 +57,11 @@ func fromCompressed[S ~string | ~[]byte](s S, h, w int) (RLE, error) {
 	if err := checkSize(h, w); err != nil {
 		return RLE{}, err
 	}
-	n := 0 // characters without the continuation bit end a count
-	for i := 0; i < len(s); i++ {
-		if (s[i]-48)&0x20 == 0 {
-			n++
-		}
-	}
+	// Each count takes at least one character: len(s) bounds their number
+	// (most counts take exactly one).
+	n := len(s)
 	cnts := make([]uint32, 0, n)
+	var sum uint64
 	for p := 0; p < len(s); {
 		start := p
 		var x int64
@@ -103,10 +101,10 @@ func fromCompressed[S ~string | ~[]byte](s S, h, w int) (RLE, error) {
 			return RLE{}, fmt.Errorf("mask: RLE string: count %d at byte %d is %d, outside 0..2^32-1", len(cnts), start, x)
 		}
 		cnts = append(cnts, uint32(x))
+		sum += uint64(x)
 	}
-	r := RLE{H: h, W: w, Counts: cnts}
-	if err := r.Validate(); err != nil {
-		return RLE{}, err
+	if want := uint64(h) * uint64(w); sum != want {
+		return RLE{}, fmt.Errorf("mask: RLE counts sum to %d, want height*width = %dx%d = %d", sum, h, w, want)
 	}
-	return r, nil
+	return RLE{H: h, W: w, Counts: cnts}, nil
 }

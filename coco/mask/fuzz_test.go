@@ -42,7 +42,9 @@ func FuzzFromCompressed(f *testing.F) {
 		if e.Area() != r.Area() {
 			t.Fatalf("area %d after encode, %d before", e.Area(), r.Area())
 		}
-		_ = r.ToBBox()
+		if got, want := r.ToBBox(), toBBoxRef(r); got != want {
+			t.Fatalf("ToBBox %v, reference %v", got, want)
+		}
 	})
 }
 
