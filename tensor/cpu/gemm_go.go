@@ -184,8 +184,11 @@ func gemm(m, n, k int, A aSource, B bSource, beta float32, c []float32, ldc int)
 	if work := m * n * k; work < 1<<16 {
 		t = 1
 	}
+	// Each goroutine packs all of the operand along the dimension it does
+	// not split: splitting columns repacks A (m*k) per goroutine, splitting
+	// rows repacks B (k*n). Split the longer dimension.
 	tilesM, tilesN := (m+gemmMR-1)/gemmMR, (n+gemmNR-1)/gemmNR
-	if tilesN >= t*4 || tilesN >= tilesM { // split columns
+	if (n >= m && tilesN >= t) || tilesM < t { // split columns
 		t = min(t, tilesN)
 		per := (tilesN + t - 1) / t * gemmNR
 		parallelChunks(n, per, func(j0, j1 int) { gemmBlock(0, m, j0, j1, k, A, B, beta, c, ldc) })
