@@ -171,3 +171,53 @@ func TestStridedRange(t *testing.T) {
 		}
 	}
 }
+
+// TestConvRandomGeometries compares both implementations with the direct
+// definition on many small random geometries (odd sizes, strides,
+// paddings, dilations, groups, output sizes that are not multiples of the
+// panel width).
+func TestConvRandomGeometries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	prev := SetConvFused(true)
+	defer SetConvFused(prev)
+	for it := 0; it < 150; it++ {
+		groups := 1 + rng.IntN(3)
+		g := ConvGeom{N: 1 + rng.IntN(2), C: groups * (1 + rng.IntN(4)), H: 1 + rng.IntN(23), W: 1 + rng.IntN(37),
+			K: groups * (1 + rng.IntN(7)), KH: 1 + rng.IntN(4), KW: 1 + rng.IntN(4),
+			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3), PadH: rng.IntN(3), PadW: rng.IntN(3),
+			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2), Groups: groups}
+		g.OH = OutSize(g.H, g.KH, g.StrideH, g.PadH, g.DilH)
+		g.OW = OutSize(g.W, g.KW, g.StrideW, g.PadW, g.DilW)
+		if g.OH < 1 || g.OW < 1 {
+			continue
+		}
+		if rng.IntN(4) == 0 { // fewer output rows/columns than the formula (transposed convs)
+			g.OH = 1 + rng.IntN(g.OH)
+			g.OW = 1 + rng.IntN(g.OW)
+		}
+		x := randSlice(rng, g.N*g.C*g.H*g.W)
+		w := randSlice(rng, g.K*g.C/g.Groups*g.KH*g.KW)
+		dy := randSlice(rng, g.N*g.K*g.OH*g.OW)
+		wantY, wantDx, wantDw := naiveConv(g, x, w, dy)
+		for _, fused := range []bool{true, false} {
+			SetConvFused(fused)
+			y := randSlice(rng, len(wantY))
+			Conv2d(g, y, x, w, nil)
+			dx := randSlice(rng, len(x))
+			Conv2dBackwardData(g, dx, dy, w)
+			dw := randSlice(rng, len(w))
+			Conv2dBackwardFilter(g, dw, x, dy)
+			for _, c := range []struct {
+				name string
+				got  []float32
+				want []float64
+			}{{"y", y, wantY}, {"dx", dx, wantDx}, {"dw", dw, wantDw}} {
+				for i, wv := range c.want {
+					if d := math.Abs(float64(c.got[i]) - wv); !(d <= 1e-4*(1+math.Abs(wv))) {
+						t.Fatalf("fused=%v %+v: %s[%d] = %g, want %g", fused, g, c.name, i, c.got[i], wv)
+					}
+				}
+			}
+		}
+	}
+}
