@@ -3,6 +3,7 @@ package detector
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/gcdet/gcdet/backbone"
 	"github.com/gcdet/gcdet/box"
@@ -78,4 +79,43 @@ func BenchmarkTrainStepR50FPN(b *testing.B) {
 func BenchmarkPredictR50FPN(b *testing.B) {
 	b.Run("bn", func(b *testing.B) { benchInfer(b, false) })
 	b.Run("frozen", func(b *testing.B) { benchInfer(b, true) })
+}
+
+// BenchmarkStagesR50FPN splits a training step (frozen layout) into the
+// backbone forward, the RPN (head, proposals, targets, losses), the RoI
+// heads (sampling, pooling, box head, losses) and the backward pass,
+// reported as ms/op metrics.
+func BenchmarkStagesR50FPN(b *testing.B) {
+	m, images, gts := benchModel(b, true)
+	m.Train(true)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var tBackbone, tRPN, tRoI, tBackward time.Duration
+	b.ResetTimer()
+	for range b.N {
+		nn.ZeroGrad(m)
+		t0 := time.Now()
+		feats, names := m.Features(images)
+		t1 := time.Now()
+		rout, err := m.RPN.Forward(rpn.Input{Features: feats, Padded: images.Padded(), Sizes: images.Sizes, GT: []box.Boxes{gts[0].Boxes}, Rand: rng})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		oout, err := m.RoIHeads.Forward(roi.Input{Features: m.BoxPooler().Select(feats, names), Proposals: []box.Boxes{rout.Proposals[0].Boxes}, Sizes: images.Sizes, GT: gts, Rand: rng})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		Losses{RPN: rout.Losses, RoI: oout.Losses}.Total().Backward()
+		t4 := time.Now()
+		tBackbone += t1.Sub(t0)
+		tRPN += t2.Sub(t1)
+		tRoI += t3.Sub(t2)
+		tBackward += t4.Sub(t3)
+	}
+	n := float64(b.N) * 1e6
+	b.ReportMetric(float64(tBackbone)/n, "backbone-ms/op")
+	b.ReportMetric(float64(tRPN)/n, "rpn-ms/op")
+	b.ReportMetric(float64(tRoI)/n, "roi-ms/op")
+	b.ReportMetric(float64(tBackward)/n, "backward-ms/op")
 }
