@@ -79,6 +79,9 @@ func FuzzFrPoly(f *testing.F) {
 		if err := r.Validate(); err != nil {
 			t.Fatalf("FrPoly(%v, %d, %d) gave an invalid RLE: %v", xy, h, w, err)
 		}
+		if ref := frPolyRef(xy, h, w); !slices.Equal(ref.Counts, r.Counts) {
+			t.Fatalf("FrPoly(%v, %d, %d) = %v, reference %v", xy, h, w, r.Counts, ref.Counts)
+		}
 		if _, err := FromCompressed(r.Compressed(), h, w); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package mask
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -184,5 +185,31 @@ func TestFrPolyFarVertices(t *testing.T) {
 	}
 	if _, err := FrPoly([]float64{0, 0, 2 * maxCoord, 2, 3, 3}, 20, 30); err == nil {
 		t.Fatal("no error beyond the limit")
+	}
+}
+
+func TestFrPolyMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 20000; n++ {
+		h, w := 1+rng.IntN(40), 1+rng.IntN(40)
+		k := 3 + rng.IntN(8)
+		xy := make([]float64, 0, 2*k)
+		for i := 0; i < k; i++ {
+			x, y := rng.Float64()*float64(w+20)-10, rng.Float64()*float64(h+20)-10
+			switch rng.IntN(5) {
+			case 0:
+				x, y = math.Round(x), math.Round(y)
+			case 1:
+				x, y = math.Round(x*5)/5, math.Round(y*5)/5 // on the fine grid
+			}
+			xy = append(xy, x, y)
+			if rng.IntN(8) == 0 {
+				xy = append(xy, x, y) // repeated vertex
+			}
+		}
+		got, want := frPoly(xy, h, w), frPolyRef(xy, h, w)
+		if !slices.Equal(got.Counts, want.Counts) {
+			t.Fatalf("%dx%d %v:\n got %v\nwant %v", h, w, xy, got.Counts, want.Counts)
+		}
 	}
 }

@@ -106,13 +106,42 @@ func frPoly(xy []float64, h, w int) RLE {
 			if dx > 0 {
 				s = float64(ye-ys) / float64(dx)
 			}
-			for d := 0; d <= dx; d++ {
-				t := d
-				if flip {
-					t = dx - d
-				}
-				visit(t+xs, int(float64(float64(ys)+float64(s*float64(t)))+.5))
+			vAt := func(t int) int { return int(float64(float64(ys)+float64(s*float64(t))) + .5) }
+			// The first point meets the previous segment's last point.
+			t0 := 0
+			if flip {
+				t0 = dx
 			}
+			visit(t0+xs, vAt(t0))
+			// Inside the segment every step moves one fine column, so each
+			// pair of neighbours with parameters tm, tm+1 is a crossing at
+			// xi = xs+tm; only xi = 2 mod 5 can be a pixel-centre column
+			// ((xi+.5)/5-.5 is then an integer, and otherwise at least .2
+			// away from one), so only those pairs are computed. The order
+			// of toggles does not matter: they are sorted below.
+			lo := max(0, 2-xs)
+			lo += ((2-xs-lo)%polyScale + polyScale) % polyScale
+			hi := min(dx-1, polyScale*(w-1)+2-xs)
+			for tm := lo; tm <= hi; tm += polyScale {
+				xd := (float64(xs+tm)+.5)/polyScale - .5
+				if math.Floor(xd) != xd || xd < 0 || xd > float64(w-1) {
+					continue
+				}
+				yd := (float64(min(vAt(tm), vAt(tm+1)))+.5)/polyScale - .5
+				if yd < 0 {
+					yd = 0
+				} else if yd > float64(h) {
+					yd = float64(h)
+				}
+				yd = math.Ceil(yd)
+				a = append(a, uint32(int(xd)*h+int(yd)))
+			}
+			// The walk goes on from the segment's last point.
+			t1 := dx
+			if flip {
+				t1 = 0
+			}
+			pu, pv = t1+xs, vAt(t1)
 		} else {
 			s := float64(xe-xs) / float64(dy)
 			for d := 0; d <= dy; d++ {
