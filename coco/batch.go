@@ -30,6 +30,11 @@ func Collate(samples []*Sample, divisibility int) *Batch {
 	}
 	b.H = roundUp(b.H, divisibility)
 	b.W = roundUp(b.W, divisibility)
+	if b.N == 1 && samples[0].H == b.H && samples[0].W == b.W {
+		// Nothing to pad: take the sample's array as it is.
+		b.Images, samples[0].Image = samples[0].Image, nil
+		return b
+	}
 	b.Images = make([]float32, b.N*3*b.H*b.W)
 	for n, s := range samples {
 		for c := 0; c < 3; c++ {
@@ -45,3 +50,13 @@ func Collate(samples []*Sample, divisibility int) *Batch {
 }
 
 func roundUp(v, m int) int { return (v + m - 1) / m * m }
+
+// ImageSizes returns each sample's (height, width) inside the padded batch,
+// as detectron2's ImageList.image_sizes.
+func (b *Batch) ImageSizes() [][2]int {
+	out := make([][2]int, len(b.Samples))
+	for i, s := range b.Samples {
+		out[i] = [2]int{s.H, s.W}
+	}
+	return out
+}

@@ -201,8 +201,11 @@ func TestCollate(t *testing.T) {
 	if b.Samples[0].Image != nil {
 		t.Fatal("sample image not released")
 	}
-	if b := Collate([]*Sample{mk(5, 3, 1)}, 0); b.H != 3 || b.W != 5 {
+	if b := Collate([]*Sample{mk(5, 3, 1)}, 0); b.H != 3 || b.W != 5 || len(b.Images) != 45 || b.Images[44] != 1 {
 		t.Fatalf("no divisibility: %dx%d", b.H, b.W)
+	}
+	if sz := b.ImageSizes(); sz[0] != [2]int{70, 40} || sz[1] != [2]int{10, 65} {
+		t.Fatalf("image sizes %v", sz)
 	}
 }
 
