@@ -193,6 +193,9 @@ func TestFrPolyMatchesReference(t *testing.T) {
 	for n := 0; n < 20000; n++ {
 		h, w := 1+rng.IntN(40), 1+rng.IntN(40)
 		k := 3 + rng.IntN(8)
+		if n%10 == 0 { // large shapes: long toggle lists (bucket sort)
+			h, w, k = 50+rng.IntN(300), 50+rng.IntN(300), 3+rng.IntN(40)
+		}
 		xy := make([]float64, 0, 2*k)
 		for i := 0; i < k; i++ {
 			x, y := rng.Float64()*float64(w+20)-10, rng.Float64()*float64(h+20)-10
@@ -210,6 +213,22 @@ func TestFrPolyMatchesReference(t *testing.T) {
 		got, want := frPoly(xy, h, w), frPolyRef(xy, h, w)
 		if !slices.Equal(got.Counts, want.Counts) {
 			t.Fatalf("%dx%d %v:\n got %v\nwant %v", h, w, xy, got.Counts, want.Counts)
+		}
+	}
+}
+
+func TestSortToggles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 2000; n++ {
+		h, w := 1+rng.IntN(50), 1+rng.IntN(50)
+		a := make([]uint32, rng.IntN(400))
+		for i := range a {
+			a[i] = uint32(rng.IntN(h*w + 1))
+		}
+		want := slices.Sorted(slices.Values(a))
+		sortToggles(a, h, w)
+		if !slices.Equal(a, want) {
+			t.Fatalf("%dx%d: %v", h, w, a)
 		}
 	}
 }

@@ -157,7 +157,7 @@ func frPoly(xy []float64, h, w int) RLE {
 	// Sort the toggle positions, take differences, and fold zero-length runs
 	// (two toggles at one position cancel) into their neighbours.
 	a = append(a, uint32(h*w))
-	slices.Sort(a)
+	sortToggles(a, h, w)
 	var p uint32
 	for j := range a {
 		t := a[j]
@@ -179,6 +179,39 @@ func frPoly(xy []float64, h, w int) RLE {
 		}
 	}
 	return RLE{H: h, W: w, Counts: b}
+}
+
+// sortToggles sorts toggle positions x*h+y (0 <= x <= w, the last one
+// h*w). Columns hold few toggles each, so long lists are bucketed by column
+// (counting sort) and each column insertion-sorted: linear time.
+func sortToggles(a []uint32, h, w int) {
+	if len(a) < 64 || w > 8*len(a) {
+		slices.Sort(a)
+		return
+	}
+	start := make([]int, w+2) // start[x+1] counts column x, then prefix sums
+	for _, p := range a {
+		start[int(p)/h+1]++
+	}
+	for x := 1; x < len(start); x++ {
+		start[x] += start[x-1]
+	}
+	out := make([]uint32, len(a))
+	next := slices.Clone(start[:w+1])
+	for _, p := range a {
+		x := int(p) / h
+		out[next[x]] = p
+		next[x]++
+	}
+	for x := 0; x <= w; x++ {
+		col := out[start[x]:start[x+1]]
+		for i := 1; i < len(col); i++ {
+			for j := i; j > 0 && col[j] < col[j-1]; j-- {
+				col[j], col[j-1] = col[j-1], col[j]
+			}
+		}
+	}
+	copy(a, out)
 }
 
 // FrPolygons rasterizes each polygon with FrPoly and returns their union,
