@@ -91,6 +91,8 @@ type run struct {
 	lastCkpt string
 	ckptDir  string
 	logFile  *os.File
+	// lastLosses are the loss terms of the last finite iteration.
+	lastLosses map[string]float64
 	// evalSeconds is the time spent evaluating in this process (not
 	// training time).
 	evalSeconds float64
@@ -218,7 +220,7 @@ func (r *run) setup() error {
 		r.elapsed = ck.Meta.Elapsed
 	}
 	r.rng = rand.New(r.pcg)
-	r.log.Info().Int("params", countParams(r.model)).Int("trainable", len(r.opt.GCParams())).Int("classes", k).
+	r.log.Info().Int("params", countParams(r.model)).Int("classes", k).
 		Str("arch", cfg.Model.Arch).Int("max_iter", r.maxIter).Int("ims_per_batch", cfg.Solver.ImsPerBatch).
 		Float64("lr", oc.LR).Str("gc", gcDescription(oc.GC)).Int("gc_params", len(r.opt.GCParams())).Msg("model and solver")
 	if r.loader, err = coco.NewLoader(context.Background(), r.data.Train, lc); err != nil {
@@ -321,7 +323,7 @@ func mean(v []float64) float64 {
 func (r *run) loop(ctx context.Context) (*Result, error) {
 	cfg := r.cfg
 	res := &Result{Iter: r.start}
-	win := &window{n: max(cfg.Train.LogPeriod, 20)}
+	win := &window{n: cfg.Train.LogPeriod}
 	r.prog.reset(r.start, r.maxIter)
 	trainStart := time.Now()
 	trainSeconds := func() float64 { return r.elapsed + time.Since(trainStart).Seconds() - r.evalSeconds }
@@ -339,6 +341,13 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		t1 := time.Now()
 		losses, err := r.model.Loss(b, r.rng)
 		if err != nil {
+			if name := r.nonFiniteParam(); name != "" {
+				return nil, r.diverged(it, fmt.Sprintf("parameter %s is not finite (%v)", name, err), r.lastLosses)
+			}
+			if strings.Contains(err.Error(), "finite") {
+				// Finite but huge weights overflowing inside the model.
+				return nil, r.diverged(it, err.Error(), r.lastLosses)
+			}
 			return nil, fmt.Errorf("iteration %d: %w", it, err)
 		}
 		vals := map[string]float64{}
@@ -351,13 +360,14 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 			finite = finite && !math.IsNaN(v) && !math.IsInf(v, 0)
 		}
 		if !finite {
-			return nil, r.nanError(it, vals)
+			return nil, r.diverged(it, "loss is not finite", vals)
 		}
+		r.lastLosses = vals
 		r.opt.ZeroGrad()
 		losses.Total().Backward()
 		st, err := r.opt.Step()
 		if err != nil {
-			return nil, fmt.Errorf("iteration %d: %v (losses %s); stopped, %s", it, err, formatLosses(vals), r.keptCheckpoint())
+			return nil, r.diverged(it, err.Error(), vals)
 		}
 		r.opt.ZeroGrad()
 		if st.NormComputed {
@@ -381,7 +391,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 				ev = ev.Float64(t.Name, round4(rec.Losses[t.Name]))
 			}
 			eta := time.Duration(rec.IterTime * float64(r.maxIter-done) * float64(time.Second)).Round(time.Second)
-			ev.Float64("lr", st.LR).Float64("iter_s", round4(rec.IterTime)).Float64("data_s", round4(rec.DataTime)).Str("eta", eta.String()).Msg("train")
+			ev.Float64("lr", sig(st.LR)).Float64("iter_s", round4(rec.IterTime)).Float64("data_s", round4(rec.DataTime)).Str("eta", eta.String()).Msg("train")
 			r.record(rec)
 		}
 		if p := cfg.Train.CheckpointPeriod; p > 0 && done%p == 0 && done < r.maxIter {
@@ -428,6 +438,15 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
+// sig rounds v to 4 significant digits (for log lines).
+func sig(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	e := math.Pow(10, 3-math.Floor(math.Log10(math.Abs(v))))
+	return math.Round(v*e) / e
+}
+
 func formatLosses(vals map[string]float64) string {
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -448,10 +467,27 @@ func (r *run) keptCheckpoint() string {
 	return "the last good checkpoint is " + r.lastCkpt
 }
 
-// nanError names the iteration and every loss term.
-func (r *run) nanError(it int, vals map[string]float64) error {
+// diverged is the error of a run whose loss or weights stopped being
+// finite: it names the iteration, the cause and the loss terms (of this
+// iteration, or the last finite ones), and the checkpoint left intact.
+func (r *run) diverged(it int, cause string, vals map[string]float64) error {
 	r.prog.clear()
-	return fmt.Errorf("iteration %d: loss is not finite (%s); training stopped, %s (lower solver.optimizer.lr or set solver.optimizer.clip_grad_norm)", it, formatLosses(vals), r.keptCheckpoint())
+	losses := "none computed yet"
+	if vals != nil {
+		losses = formatLosses(vals)
+	}
+	return fmt.Errorf("iteration %d: %s (losses: %s); training stopped, %s (lower solver.optimizer.lr or set solver.optimizer.clip_grad_norm)",
+		it, cause, losses, r.keptCheckpoint())
+}
+
+// nonFiniteParam names a parameter holding NaN or Inf, or is "".
+func (r *run) nonFiniteParam() string {
+	for _, p := range r.model.Params() {
+		if !p.Value.AllFinite() {
+			return p.Name
+		}
+	}
+	return ""
 }
 
 func (r *run) record(rec Record) {
@@ -462,6 +498,9 @@ func (r *run) record(rec Record) {
 }
 
 func (r *run) save(path string, iter int, final bool, elapsed float64) error {
+	if name := r.nonFiniteParam(); name != "" {
+		return r.diverged(iter-1, fmt.Sprintf("after the step parameter %s is not finite, so %s was not written", name, filepath.Base(path)), r.lastLosses)
+	}
 	y, err := r.cfg.YAML()
 	if err != nil {
 		return err
