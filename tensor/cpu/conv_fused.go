@@ -3,15 +3,16 @@ package cpu
 // Convolution on the Go GEMM with im2col fused into the packing: the GEMM
 // asks its operands to pack KC x NC blocks (gemm_go.go), and the sources
 // here produce those blocks straight from the image, so the col matrix is
-// never stored. The workspace is the GEMM's packing buffers (a few hundred
-// KB per thread) whatever the image size, and the image is read from cache
-// instead of a col matrix from memory.
+// never stored. The workspace is the GEMM's packing buffers (about 1.1 MB
+// per thread, kept for reuse) whatever the image size, and the image is read
+// from cache instead of a col matrix from memory.
 //
 //   - forward:         y[n,g] = w[g] * col(x[n,g])                 (colSource)
 //   - weight gradient: dw[g] += dy[n,g] * col(x[n,g])^T            (colTSource)
-//   - input gradient, stride 1: dx[n,g] = conv(dy[n,g], flip(w[g])), the
-//     forward kernel again on the flipped weight (flipSource) with padding
-//     dil*(k-1) - pad; other strides: dcol = w[g]^T * dy then col2im.
+//   - input gradient, stride 1 and pad <= dil*(k-1): dx[n,g] =
+//     conv(dy[n,g], flip(w[g])), the forward kernel again on the flipped
+//     weight (flipSource) with padding dil*(k-1) - pad; 1x1 stride 1:
+//     w[g]^T * dy; otherwise dcol = w[g]^T * dy in chunks, then col2im.
 
 // colSource is col(x) of one image and group as the k x n right operand:
 // k runs over (channel, ki, kj), n over output pixels.
