@@ -16,7 +16,10 @@
 // loaded machine -threads 1 compares more steadily). Variants: default (the engine's own choice), im2col
 // (im2col + Sgemm, OpenBLAS when present), noblas (GCDET_BLAS=off),
 // memlimit (default with GOMEMLIMIT at 1.2x the step's tensors + 4 MiB
-// for the runtime, which makes the collector run as often as needed).
+// for the runtime, which makes the collector run as often as needed),
+// gcstep (collector off during a step, a full collection between steps: the
+// peak is then everything one step allocates, as if garbage were freed at
+// once; not timed fairly, the collections are outside the timer).
 //
 //	go run ./bench/engine -reps 15 -rounds 3
 package main
@@ -57,7 +60,7 @@ type result struct {
 
 func main() {
 	workloads := flag.String("workload", "conv,bottleneck", "comma-separated workloads: conv, bottleneck")
-	variants := flag.String("variants", "default,im2col,noblas,memlimit", "comma-separated variants of ours")
+	variants := flag.String("variants", "default,im2col,noblas,memlimit,gcstep", "comma-separated variants of ours")
 	reps := flag.Int("reps", 15, "timed steps per run (after 2 warm-up steps)")
 	threads := flag.Int("threads", 2, "threads for both sides (GCDET_THREADS; torch.set_num_threads and OPENBLAS_NUM_THREADS)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch; empty skips PyTorch")
@@ -175,6 +178,8 @@ func runOurs(w, variant string, reps int) (result, error) {
 	case "memlimit":
 		hold := holdBytes(w)
 		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", int(1.2*float64(hold))+4<<20))
+	case "gcstep":
+		env = append(env, "GOGC=off", "GCDET_BENCH_GCSTEP=1")
 	default:
 		return result{}, fmt.Errorf("unknown variant %q", variant)
 	}
@@ -241,10 +246,18 @@ func runChild(w string, reps int) result {
 		fmt.Fprintf(os.Stderr, "unknown workload %q\n", w)
 		os.Exit(2)
 	}
-	step()
-	step()
+	gcStep := os.Getenv("GCDET_BENCH_GCSTEP") != ""
+	for i := 0; i < 2; i++ { // warm-up
+		if gcStep {
+			runtime.GC()
+		}
+		step()
+	}
 	ts := make([]float64, reps)
 	for i := range ts {
+		if gcStep {
+			runtime.GC()
+		}
 		t := time.Now()
 		step()
 		ts[i] = time.Since(t).Seconds()
