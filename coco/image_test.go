@@ -235,3 +235,54 @@ func TestYCbCrFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestTorchvisionResize compares with torchvision's GeneralizedRCNNTransform
+// (output sizes, F.interpolate bilinear pixels, nearest masks); fixture
+// from testdata/gen_fixtures.py.
+func TestTorchvisionResize(t *testing.T) {
+	var exp struct {
+		Sizes [][6]int
+		Mask  []uint8
+		Cases []struct {
+			Short, Max, H, W int
+			Pixels           []float64
+			Mask             []uint8
+		}
+	}
+	b, err := os.ReadFile("testdata/torchvision_resize.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range exp.Sizes {
+		if h, w := ResizeTorchvision.OutputSize(c[0], c[1], c[2], c[3]); h != c[4] || w != c[5] {
+			t.Errorf("%dx%d short %d max %d: %dx%d, torchvision %dx%d", c[0], c[1], c[2], c[3], h, w, c[4], c[5])
+		}
+	}
+	src, err := ReadImage("testdata/formats/rgb.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := PixelFormat{Scale: 1, Std: [3]float32{1, 1, 1}}
+	for _, c := range exp.Cases {
+		h, w := TorchvisionSize(src.H, src.W, c.Short, c.Max)
+		if h != c.H || w != c.W {
+			t.Fatalf("size %dx%d, torchvision %dx%d", h, w, c.H, c.W)
+		}
+		got := ResizeToCHWMode(src, w, h, false, pf, ResizeTorchvision, nil)
+		for i, v := range c.Pixels {
+			if d := math.Abs(float64(got[i]) - v); d > 2e-3 {
+				t.Fatalf("short %d: value %d is %.4f, torchvision %.4f", c.Short, i, got[i], v)
+			}
+		}
+		g := Geometry{OrigW: src.W, OrigH: src.H, W: w, H: h, Resize: ResizeTorchvision}
+		m := g.resizeBitmap(exp.Mask)
+		for i := range m {
+			if m[i] != c.Mask[i] {
+				t.Fatalf("short %d: mask pixel %d is %d, torchvision %d", c.Short, i, m[i], c.Mask[i])
+			}
+		}
+	}
+}

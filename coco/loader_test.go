@@ -538,3 +538,22 @@ func TestBitmapAndPolygonAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleTorchvisionMode(t *testing.T) {
+	d := loadMini(t)
+	tc := TorchvisionTrainTransform()
+	tc.MinSizes, tc.MaxSize, tc.FlipProb = []int{100}, 200, 1
+	for i := range d.Images {
+		s, _, err := d.Sample(i, tc, SampleOptions{Masks: true, Strict: true}, rand.New(rand.NewPCG(2, uint64(i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, w := TorchvisionSize(s.OrigH, s.OrigW, 100, 200); s.H != h || s.W != w || !s.Flip || s.Resize != ResizeTorchvision {
+			t.Fatalf("image %d: geometry %+v", s.ImageID, s.Geometry)
+		}
+		checkSample(t, d, s)
+	}
+	if err := (TransformConfig{MinSizes: []int{1}, Pixels: TorchvisionPixels(), Resize: 7}).Validate(); err == nil {
+		t.Fatal("unknown resize mode accepted")
+	}
+}

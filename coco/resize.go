@@ -70,6 +70,60 @@ func bilinearTaps(in, out int, flip bool) taps {
 	return t
 }
 
+// ResizeMode selects whose resizing rules to follow.
+type ResizeMode uint8
+
+const (
+	// ResizeDetectron2 is detectron2's ResizeShortestEdge: sides rounded
+	// as int(v + 0.5), PIL's antialiased BILINEAR for pixels, PIL's
+	// NEAREST (pixel centres) for bitmap masks.
+	ResizeDetectron2 ResizeMode = iota
+	// ResizeTorchvision is torchvision's GeneralizedRCNNTransform: a
+	// float32 scale min(short/min side, max/max side), sides
+	// floor(side * scale), F.interpolate bilinear with align_corners=False
+	// (no antialiasing) for pixels and legacy nearest (floor) for masks.
+	ResizeTorchvision
+)
+
+func (m ResizeMode) String() string {
+	switch m {
+	case ResizeDetectron2:
+		return "detectron2"
+	case ResizeTorchvision:
+		return "torchvision"
+	}
+	return fmt.Sprintf("ResizeMode(%d)", uint8(m))
+}
+
+// torchBilinearTaps computes F.interpolate(mode="bilinear",
+// align_corners=False) coefficients with PyTorch's float32 arithmetic:
+// source = max((i+0.5)*in/out - 0.5, 0), two neighbours.
+func torchBilinearTaps(in, out int, flip bool) taps {
+	t := taps{start: make([]int32, out), count: make([]int32, out), w: make([]float32, out*2), n: 2}
+	scale := float32(in) / float32(out)
+	for xx := 0; xx < out; xx++ {
+		src := scale*(float32(xx)+0.5) - 0.5
+		if src < 0 {
+			src = 0
+		}
+		i0 := int(src)
+		l1 := src - float32(i0)
+		dst := xx
+		if flip {
+			dst = out - 1 - xx
+		}
+		t.start[dst] = int32(i0)
+		if i0 < in-1 {
+			t.count[dst] = 2
+			t.w[2*dst], t.w[2*dst+1] = 1-l1, l1
+		} else {
+			t.count[dst] = 1
+			t.w[2*dst] = 1
+		}
+	}
+	return t
+}
+
 // PixelFormat says how 0..255 RGB values become model inputs:
 // out[c] = (v*Scale - Mean[c]) / Std[c], channels in BGR order when BGR is
 // set (Mean and Std are then given in BGR order too, as detectron2 does).
@@ -105,10 +159,15 @@ func (p PixelFormat) validate() error {
 
 var rowPool = sync.Pool{New: func() any { return new([]float32) }}
 
-// ResizeToCHW resizes src to w x h (mirrored left-right with flip) and
-// writes the normalized result to dst as 3 x h x w float32 (allocated when
-// dst is shorter). It returns dst.
+// ResizeToCHW resizes src to w x h with PIL's bilinear filter (mirrored
+// left-right with flip) and writes the normalized result to dst as
+// 3 x h x w float32 (allocated when dst is shorter). It returns dst.
 func ResizeToCHW(src *RGB, w, h int, flip bool, pf PixelFormat, dst []float32) []float32 {
+	return ResizeToCHWMode(src, w, h, flip, pf, ResizeDetectron2, dst)
+}
+
+// ResizeToCHWMode is ResizeToCHW with the resampling filter of mode.
+func ResizeToCHWMode(src *RGB, w, h int, flip bool, pf PixelFormat, mode ResizeMode, dst []float32) []float32 {
 	if w <= 0 || h <= 0 || src.W <= 0 || src.H <= 0 {
 		panic(fmt.Sprintf("coco.ResizeToCHW: sizes %dx%d -> %dx%d must be positive", src.W, src.H, w, h))
 	}
@@ -127,8 +186,12 @@ func ResizeToCHW(src *RGB, w, h int, flip bool, pf PixelFormat, dst []float32) [
 	if pf.BGR {
 		srcCh = [3]int{2, 1, 0}
 	}
-	th := bilinearTaps(src.W, w, flip)
-	tv := bilinearTaps(src.H, h, false)
+	var th, tv taps
+	if mode == ResizeTorchvision {
+		th, tv = torchBilinearTaps(src.W, w, flip), torchBilinearTaps(src.H, h, false)
+	} else {
+		th, tv = bilinearTaps(src.W, w, flip), bilinearTaps(src.H, h, false)
+	}
 
 	// Horizontal pass into three planes of src.H rows of w values.
 	tmpp := rowPool.Get().(*[]float32)
@@ -228,4 +291,30 @@ func ShortestEdgeSize(h, w, short, maxSize int) (newH, newW int) {
 		nw *= s
 	}
 	return max(int(nh+0.5), 1), max(int(nw+0.5), 1)
+}
+
+// TorchvisionSize is GeneralizedRCNNTransform's output size for an h x w
+// image: scale = min(short/min(h, w), maxSize/max(h, w)) computed as
+// PyTorch does for a Python float over a float32 tensor (the tensor's
+// float32 reciprocal times the number, rounded to float32), then each side
+// floor(side * scale) in float64 as F.interpolate does. So a 480 x 640
+// image at 800 becomes 800 x 1066 but a 427 x 640 one 799 x 1199.
+func TorchvisionSize(h, w, short, maxSize int) (newH, newW int) {
+	div := func(num, den int) float32 {
+		r := float32(1) / float32(den)
+		return r * float32(num)
+	}
+	scale := div(short, min(h, w))
+	if maxSize > 0 {
+		scale = min(scale, div(maxSize, max(h, w)))
+	}
+	return max(int(math.Floor(float64(h)*float64(scale))), 1), max(int(math.Floor(float64(w)*float64(scale))), 1)
+}
+
+// OutputSize is the resized (height, width) under mode.
+func (m ResizeMode) OutputSize(h, w, short, maxSize int) (newH, newW int) {
+	if m == ResizeTorchvision {
+		return TorchvisionSize(h, w, short, maxSize)
+	}
+	return ShortestEdgeSize(h, w, short, maxSize)
 }

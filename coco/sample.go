@@ -82,12 +82,12 @@ func (d *Dataset) SampleFromImage(i int, img *RGB, tc TransformConfig, opts Samp
 	im := &d.Images[i]
 	sizeIdx := rng.IntN(len(tc.MinSizes))
 	flip := rng.Float64() < tc.FlipProb
-	nh, nw := ShortestEdgeSize(img.H, img.W, tc.MinSizes[sizeIdx], tc.MaxSize)
+	nh, nw := tc.Resize.OutputSize(img.H, img.W, tc.MinSizes[sizeIdx], tc.MaxSize)
 	s = &Sample{
 		Index: i, ImageID: im.ID, FileName: im.FileName,
-		Geometry: Geometry{OrigW: img.W, OrigH: img.H, W: nw, H: nh, Flip: flip},
+		Geometry: Geometry{OrigW: img.W, OrigH: img.H, W: nw, H: nh, Flip: flip, Resize: tc.Resize},
 	}
-	s.Image = ResizeToCHW(img, nw, nh, flip, tc.Pixels, nil)
+	s.Image = ResizeToCHWMode(img, nw, nh, flip, tc.Pixels, tc.Resize, nil)
 	for _, ai := range d.imageAnns[i] {
 		a := &d.Annotations[ai]
 		if opts.DropCrowd && a.IsCrowd != 0 {
@@ -154,13 +154,20 @@ func (g Geometry) mask(a *Annotation) (Mask, error) {
 }
 
 // resizeBitmap maps a row-major OrigH x OrigW mask to H x W with nearest
-// neighbour sampling (PIL's NEAREST: source (i+0.5)*in/out, truncated), then
-// mirrors it if Flip.
+// neighbour sampling, then mirrors it if Flip. detectron2 (PIL's NEAREST)
+// samples source (i+0.5)*in/out; torchvision (F.interpolate "nearest")
+// samples floor(i*in/out) with a float32 scale.
 func (g Geometry) resizeBitmap(m []uint8) []uint8 {
+	near := func(i, in, out int) int {
+		if g.Resize == ResizeTorchvision {
+			return min(int(float32(i)*(float32(in)/float32(out))), in-1)
+		}
+		return min(int((float64(i)+0.5)*float64(in)/float64(out)), in-1)
+	}
 	out := make([]uint8, g.W*g.H)
 	sx := make([]int, g.W)
 	for x := range sx {
-		v := min(int((float64(x)+0.5)*float64(g.OrigW)/float64(g.W)), g.OrigW-1)
+		v := near(x, g.OrigW, g.W)
 		if g.Flip {
 			sx[g.W-1-x] = v
 		} else {
@@ -168,7 +175,7 @@ func (g Geometry) resizeBitmap(m []uint8) []uint8 {
 		}
 	}
 	for y := 0; y < g.H; y++ {
-		syr := min(int((float64(y)+0.5)*float64(g.OrigH)/float64(g.H)), g.OrigH-1)
+		syr := near(y, g.OrigH, g.H)
 		src := m[syr*g.OrigW : (syr+1)*g.OrigW]
 		dst := out[y*g.W : (y+1)*g.W]
 		for x, v := range sx {

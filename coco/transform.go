@@ -15,6 +15,9 @@ type TransformConfig struct {
 	MaxSize  int
 	FlipProb float64
 	Pixels   PixelFormat
+	// Resize selects detectron2's (default) or torchvision's size rounding
+	// and resampling filters.
+	Resize ResizeMode
 }
 
 // TrainTransform is detectron2's R50-FPN training default: short edge one
@@ -27,6 +30,20 @@ func TrainTransform() TransformConfig {
 // 1333, no flip.
 func TestTransform() TransformConfig {
 	return TransformConfig{MinSizes: []int{800}, MaxSize: 1333, Pixels: Detectron2Pixels()}
+}
+
+// TorchvisionTrainTransform is torchvision's reference training setup:
+// short edge 800, max 1333, flip 0.5, RGB 0..1 ImageNet pixels, and
+// GeneralizedRCNNTransform's resizing.
+func TorchvisionTrainTransform() TransformConfig {
+	return TransformConfig{MinSizes: []int{800}, MaxSize: 1333, FlipProb: 0.5, Pixels: TorchvisionPixels(), Resize: ResizeTorchvision}
+}
+
+// TorchvisionTestTransform is TorchvisionTrainTransform without the flip.
+func TorchvisionTestTransform() TransformConfig {
+	t := TorchvisionTrainTransform()
+	t.FlipProb = 0
+	return t
 }
 
 // Validate checks the configuration.
@@ -42,6 +59,9 @@ func (t TransformConfig) Validate() error {
 	if t.MaxSize < 0 {
 		return fmt.Errorf("transform: max size %d must be >= 0", t.MaxSize)
 	}
+	if t.Resize > ResizeTorchvision {
+		return fmt.Errorf("transform: unknown resize mode %d", t.Resize)
+	}
 	if !(t.FlipProb >= 0 && t.FlipProb <= 1) {
 		return fmt.Errorf("transform: flip probability %v outside [0, 1]", t.FlipProb)
 	}
@@ -55,6 +75,8 @@ type Geometry struct {
 	OrigW, OrigH int
 	W, H         int
 	Flip         bool
+	// Resize is the rule set used (it decides how bitmap masks resample).
+	Resize ResizeMode
 }
 
 // ScaleX is W / OrigW.

@@ -80,6 +80,31 @@ def masktarget():
            'masks': [(o[0] >= 0.5).to(torch.uint8).flatten().tolist() for o in out]}
     json.dump(exp, open(os.path.join(ROOT, 'masktarget.json'), 'w'))
 
+def torchvision_resize():
+    """GeneralizedRCNNTransform's output sizes, and its bilinear / nearest resizing of a real picture and a mask."""
+    import torch
+    import torch.nn.functional as F
+    from torchvision.models.detection.transform import GeneralizedRCNNTransform, _resize_image_and_masks
+    sizes = []
+    for (h, w, short, mx) in [(480, 640, 800, 1333), (427, 640, 800, 1333), (218, 640, 800, 1333), (640, 423, 800, 1333),
+                              (375, 500, 672, 1333), (333, 500, 800, 1333), (500, 333, 800, 1333), (1000, 3000, 800, 1333), (3, 3000, 800, 1333),
+                              (48, 64, 52, 1000), (48, 64, 20, 1000), (48, 64, 64, 70)]:
+        t = GeneralizedRCNNTransform(short, mx, [0, 0, 0], [1, 1, 1]).eval()
+        il, _ = t([torch.zeros(3, h, w)])
+        sizes.append([h, w, short, mx] + list(il.image_sizes[0]))
+    im = torch.tensor(np.array(Image.open(os.path.join(ROOT, 'formats', 'rgb.png'))), dtype=torch.float32).permute(2, 0, 1)
+    g = torch.Generator().manual_seed(1)
+    mask = (torch.rand(1, 48, 64, generator=g) > 0.5).to(torch.uint8)
+    cases = []
+    for (short, mx) in [(52, 1000), (20, 1000), (64, 70)]:
+        out, tgt = _resize_image_and_masks(im, float(short), float(mx), {'masks': mask})
+        cases.append({'short': short, 'max': mx, 'h': out.shape[1], 'w': out.shape[2],
+                      'pixels': [round(float(v), 3) for v in out.flatten()],
+                      'mask': tgt['masks'][0].flatten().tolist()})
+    json.dump({'sizes': sizes, 'mask': mask[0].flatten().tolist(), 'cases': cases},
+              open(os.path.join(ROOT, 'torchvision_resize.json'), 'w'))
+
 mini()
 formats()
 masktarget()
+torchvision_resize()
