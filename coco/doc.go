@@ -39,7 +39,9 @@
 //
 // Transforms follow detectron2 (ResizeShortestEdge rounding, PIL-bilinear
 // coefficients, BGR pixels with mean [103.53, 116.28, 123.675], std 1);
-// TorchvisionPixels switches to RGB 0..1 with ImageNet mean/std. Resized
+// TorchvisionPixels switches to RGB 0..1 with ImageNet mean/std, and
+// ResizeTorchvision (TorchvisionTrainTransform) to GeneralizedRCNNTransform's
+// sizes and F.interpolate filters, golden-tested against torchvision. Resized
 // pixels stay float32 where detectron2 rounds them to uint8 (they differ by
 // at most half a level), and EXIF orientation is not applied (COCO's
 // annotations refer to the stored pixel grid).
