@@ -32,8 +32,8 @@ type LoaderConfig struct {
 	// DropCrowd leaves iscrowd annotations out of the samples.
 	DropCrowd bool
 	// SkipBad leaves out unreadable images and unusable annotations,
-	// reporting each through Log; otherwise Next returns the first such
-	// error.
+	// reporting each through Log (called from Next, in batch order);
+	// otherwise Next returns the first such error.
 	SkipBad bool
 	Log     func(error)
 	// Resume continues from a state returned by Loader.State.
@@ -188,7 +188,8 @@ var ErrClosed = errors.New("coco: loader closed")
 
 // Next returns the next batch; io.EOF after the last one of a finite
 // pass. With SkipBad a batch may hold fewer samples than the batch size
-// (a batch whose images all failed is skipped).
+// (a batch whose images all failed is skipped). Call Next from one
+// goroutine at a time.
 func (l *Loader) Next() (*Batch, error) {
 	for {
 		if l.closed.Load() {
