@@ -20,13 +20,19 @@
 //
 // # API
 //
-//	RLE{H, W, Counts}        the mask; Validate checks sizes and counts
+//	RLE{H, W, Counts}        the mask; Validate checks sizes and counts; Clone
 //	Encode / EncodeRowMajor  binary mask -> RLE (rleEncode)
 //	RLE.Decode / DecodeRowMajor                  (rleDecode)
-//	RLE.Compressed / FromCompressed  string codec (rleToString, rleFrString)
+//	RLE.Compressed / FromCompressed / FromCompressedBytes   string codec (rleToString, rleFrString)
 //	RLE.Area, RLE.ToBBox              (rleArea, rleToBbox; boxes are XYWH)
 //	Merge / Union / Intersection      (rleMerge)
-//	IoU, BoxIoU                       (rleIou, bbIou; crowd: area of intersection over detection area)
-//	FrPoly, FrPolygons, FrBBox        (rleFrPoly, rleFrBbox)
-//	FrCounts, FrSegmentation          (frUncompressedRLE, COCO.annToRLE)
+//	IoU, PairIoU                      (rleIou; crowd: intersection over detection area)
+//	BoxIoU, BoxPairIoU                (bbIou, same crowd rule)
+//	FrPoly, FrPolygons, FrBBox        (rleFrPoly, rleFrBbox; FrPolygons is the union, as annToRLE)
+//	FrCounts, FrSegmentation          (frUncompressedRLE, COCO.annToRLE; Segmentation mirrors coco.Segmentation)
+//
+// Fixtures: testdata/masks.json, written by testdata/gen_masks.py with
+// pycocotools built from source (see the script). Fuzz targets:
+// FuzzFromCompressed and FuzzFrPoly (which also compares FrPoly with the
+// point-by-point boundary walk it optimizes).
 package mask
