@@ -65,13 +65,13 @@ func ensureSynth(dir string, sc coco.SynthConfig, log zerolog.Logger) (*coco.Syn
 	return r, nil
 }
 
-// PrepareData generates (data.synthetic) or opens the data sets of cfg,
-// and logs the training set's validation report.
-func PrepareData(cfg *configs.Config, outDir string, log zerolog.Logger) (*Data, error) {
+// PrepareData generates (data.synthetic, into synthDir) or opens the data
+// sets of cfg, and logs the training set's validation report.
+func PrepareData(cfg *configs.Config, synthDir string, log zerolog.Logger) (*Data, error) {
 	trainAnn, trainImg := cfg.DataPath(cfg.Data.Train.Annotations), cfg.DataPath(cfg.Data.Train.Images)
 	valAnn, valImg := cfg.DataPath(cfg.Data.Val.Annotations), cfg.DataPath(cfg.Data.Val.Images)
 	if cfg.Data.Synthetic.Enabled {
-		r, err := ensureSynth(filepath.Join(outDir, "data"), synthConfig(cfg.Data.Synthetic), log)
+		r, err := ensureSynth(synthDir, synthConfig(cfg.Data.Synthetic), log)
 		if err != nil {
 			return nil, err
 		}

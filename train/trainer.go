@@ -29,6 +29,8 @@ type Options struct {
 	// OutDir receives everything: config.yaml, log.jsonl, metrics.jsonl,
 	// checkpoints/, plots/, vis/, results/, and data/ for synthetic data.
 	OutDir string
+	// DataDir is where synthetic data is generated (default OutDir/data).
+	DataDir string
 	// Resume continues from the newest checkpoint in OutDir/checkpoints.
 	Resume bool
 	// Console gets the readable log and the progress bar (stderr).
@@ -162,7 +164,11 @@ func (r *run) setup() error {
 		}
 	}
 
-	if r.data, err = PrepareData(cfg, r.o.OutDir, r.log); err != nil {
+	dataDir := r.o.DataDir
+	if dataDir == "" {
+		dataDir = filepath.Join(r.o.OutDir, "data")
+	}
+	if r.data, err = PrepareData(cfg, dataDir, r.log); err != nil {
 		return err
 	}
 	k := len(r.data.Categories)

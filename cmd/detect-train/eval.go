@@ -28,8 +28,13 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	iouType := fs.String("iou-type", "bbox", "bbox or segm")
 	asJSON := fs.Bool("json", false, "print only a JSON object with the 12 stats")
 	noCats := fs.Bool("no-cats", false, "ignore categories (pycocotools useCats=0)")
+	weights := fs.String("weights", "", "evaluate a trained model (checkpoint) on its config's validation split instead of --gt/--dt")
+	config := fs.String("config", "", "with --weights: the config (default: the one stored in the checkpoint)")
+	var sets setFlags
+	fs.Var(&sets, "set", "with --weights: override a config key (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: detect-train eval --gt GT.json --dt RESULTS.json --iou-type bbox|segm [--json] [--no-cats]")
+		fmt.Fprintln(stderr, "       detect-train eval --weights CKPT [--config FILE] [--set key=value] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +49,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return fail(2, "unexpected arguments %q", fs.Args())
+	}
+	if *weights != "" {
+		return evalModel(*config, *weights, sets, *asJSON, stdout, stderr)
 	}
 	if *gtPath == "" || *dtPath == "" {
 		fs.Usage()
