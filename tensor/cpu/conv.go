@@ -162,7 +162,9 @@ func im2colRow(g ConvGeom, xc []float32, ki, kj, p0, p1 int, dst []float32) {
 					j1 = max(g.W-iw, j0)
 				}
 				clear(seg[:j0])
-				copy(seg[j0:j1], src[iw+j0:iw+j1])
+				if j0 < j1 { // else the whole segment is padding
+					copy(seg[j0:j1], src[iw+j0:iw+j1])
+				}
 				clear(seg[j1:])
 			} else {
 				j0, j1 := stridedRange(iw, g.StrideW, n, g.W)
@@ -196,18 +198,27 @@ func stridedRange(iw, stride, n, w int) (j0, j1 int) {
 // col2im adds col (rows() x (p1-p0)) back into the image: the transpose of
 // im2col. dxg is one image's group's gradient [C/G, H, W].
 func col2im(g ConvGeom, col []float32, p0, p1 int, dxg []float32) {
-	cols := p1 - p0
-	kk := g.KH * g.KW
 	// Rows of one channel touch only that channel's plane: split by channel.
 	Parallel(g.cg(), 1, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			plane := dxg[c*g.inPlane() : (c+1)*g.inPlane()]
-			for t := 0; t < kk; t++ {
-				r := c*kk + t
-				col2imRow(g, plane, t/g.KW, t%g.KW, p0, p1, col[r*cols:(r+1)*cols])
-			}
-		}
+		col2imChannels(g, col, p0, p1, dxg, lo, hi)
 	})
+}
+
+// col2imSerial is col2im on the calling goroutine.
+func col2imSerial(g ConvGeom, col []float32, p0, p1 int, dxg []float32) {
+	col2imChannels(g, col, p0, p1, dxg, 0, g.cg())
+}
+
+// col2imChannels is col2im for channels [c0, c1) of the group.
+func col2imChannels(g ConvGeom, col []float32, p0, p1 int, dxg []float32, c0, c1 int) {
+	cols, kk := p1-p0, g.KH*g.KW
+	for c := c0; c < c1; c++ {
+		plane := dxg[c*g.inPlane() : (c+1)*g.inPlane()]
+		for t := 0; t < kk; t++ {
+			r := c*kk + t
+			col2imRow(g, plane, t/g.KW, t%g.KW, p0, p1, col[r*cols:(r+1)*cols])
+		}
+	}
 }
 
 func col2imRow(g ConvGeom, dc []float32, ki, kj, p0, p1 int, src []float32) {
@@ -232,9 +243,11 @@ func col2imRow(g ConvGeom, dc []float32, ki, kj, p0, p1 int, src []float32) {
 				if iw+n > g.W {
 					j1 = max(g.W-iw, j0)
 				}
-				d := dst[iw+j0 : iw+j1]
-				for j, v := range seg[j0:j1] {
-					d[j] += v
+				if j0 < j1 { // else the whole segment is padding
+					d := dst[iw+j0 : iw+j1]
+					for j, v := range seg[j0:j1] {
+						d[j] += v
+					}
 				}
 			} else {
 				j0, j1 := stridedRange(iw, g.StrideW, n, g.W)

@@ -64,7 +64,9 @@ func im2colPanelRow(g ConvGeom, xc []float32, ki, kj, p0, nc int, dst []float32,
 				j1 = max(g.W-iw, j0)
 			}
 			zeroRun(dst, stride, j, j0)
-			copyRun(dst, stride, j+j0, xc[ih*g.W+iw+j0:ih*g.W+iw+j1])
+			if j0 < j1 { // else the whole segment is padding
+				copyRun(dst, stride, j+j0, xc[ih*g.W+iw+j0:ih*g.W+iw+j1])
+			}
 			zeroRun(dst, stride, j+j1, n-j1)
 		}
 		j += n
@@ -169,10 +171,41 @@ func (s flipSource) packA(dst []float32, i0, mc, p0, kc int) {
 	}
 }
 
+// imageSplit decides how the images of a batch share the threads: with
+// enough images (a multiple of the thread count, or many) each goroutine
+// takes whole images with single-threaded GEMMs, so no operand is packed
+// twice; otherwise images run one after the other, each GEMM on all
+// threads. It returns the number of image workers (1: one after the other)
+// and the images per worker.
+func imageSplit(g ConvGeom) (workers, per int) {
+	t := Threads()
+	if t > 1 && g.N >= t && (g.N%t == 0 || g.N >= 4*t) {
+		per = (g.N + t - 1) / t
+		return (g.N + per - 1) / per, per
+	}
+	return 1, g.N
+}
+
+// forImages calls f(n, threads) for every image n, as imageSplit decides.
+func forImages(g ConvGeom, f func(n, threads int)) {
+	workers, per := imageSplit(g)
+	if workers == 1 {
+		for n := 0; n < g.N; n++ {
+			f(n, Threads())
+		}
+		return
+	}
+	parallelChunks(g.N, per, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			f(n, 1)
+		}
+	})
+}
+
 // conv2dFused is Conv2d on the Go GEMM.
 func conv2dFused(g ConvGeom, y, x, w []float32) {
 	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
-	for n := 0; n < g.N; n++ {
+	forImages(g, func(n, t int) {
 		for gr := 0; gr < g.Groups; gr++ {
 			xg := x[(n*g.C+gr*cg)*g.inPlane():][:cg*g.inPlane()]
 			A := matA{a: w[gr*kg*R:], ld: R, alpha: 1}
@@ -180,31 +213,56 @@ func conv2dFused(g ConvGeom, y, x, w []float32) {
 			if g.direct() {
 				B = matB{b: xg, ld: P}
 			}
-			gemm(kg, P, R, A, B, 0, y[(n*g.K+gr*kg)*P:], P)
+			gemmThreads(t, kg, P, R, A, B, 0, y[(n*g.K+gr*kg)*P:], P)
 		}
-	}
+	})
 }
 
-// conv2dBackwardFilterFused is Conv2dBackwardFilter on the Go GEMM.
+// conv2dBackwardFilterFused is Conv2dBackwardFilter on the Go GEMM. With
+// images in parallel, each worker sums its images into its own buffer and
+// the buffers are added at the end.
 func conv2dBackwardFilterFused(g ConvGeom, dw, x, dy []float32) {
 	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
-	for gr := 0; gr < g.Groups; gr++ {
-		for n := 0; n < g.N; n++ {
+	dw = dw[:g.K*R]
+	if g.N == 0 {
+		clear(dw)
+		return
+	}
+	// image adds (beta 1) or writes (beta 0) the gradient of image n to out.
+	image := func(n, t int, out []float32, beta float32) {
+		for gr := 0; gr < g.Groups; gr++ {
 			xg := x[(n*g.C+gr*cg)*g.inPlane():][:cg*g.inPlane()]
 			A := matA{a: dy[(n*g.K+gr*kg)*P:], ld: P, alpha: 1}
 			var B bSource = colTSource{g: g, x: xg}
 			if g.direct() {
 				B = matB{b: xg, ld: P, trans: true}
 			}
-			beta := float32(1)
-			if n == 0 {
-				beta = 0
-			}
-			gemm(kg, R, P, A, B, beta, dw[gr*kg*R:], R)
+			gemmThreads(t, kg, R, P, A, B, beta, out[gr*kg*R:], R)
 		}
 	}
-	if g.N == 0 {
-		clear(dw[:g.K*R])
+	workers, per := imageSplit(g)
+	if workers == 1 {
+		for n := 0; n < g.N; n++ {
+			image(n, Threads(), dw, min(float32(n), 1))
+		}
+		return
+	}
+	parts := make([]*[]float32, workers)
+	parallelChunks(g.N, per, func(lo, hi int) {
+		out := dw
+		if wk := lo / per; wk > 0 {
+			parts[wk] = getCol(len(dw))
+			out = *parts[wk]
+		}
+		for n := lo; n < hi; n++ {
+			image(n, 1, out, min(float32(n-lo), 1))
+		}
+	})
+	for _, p := range parts[1:] {
+		for i, v := range *p {
+			dw[i] += v
+		}
+		putCol(p)
 	}
 }
 
@@ -224,40 +282,45 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
 	HW := g.inPlane()
 	if g.direct() {
-		for n := 0; n < g.N; n++ {
+		forImages(g, func(n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
-				gemm(cg, P, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1},
+				gemmThreads(t, cg, P, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1},
 					matB{b: dy[(n*g.K+gr*kg)*P:], ld: P}, 0, dx[(n*g.C+gr*cg)*HW:], HW)
 			}
-		}
+		})
 		return
 	}
 	if f, ok := g.flippedGeom(); ok {
 		kk := g.KH * g.KW
-		for n := 0; n < g.N; n++ {
+		forImages(g, func(n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
 				A := flipSource{w: w[gr*kg*R:][:kg*R], cg: cg, kk: kk}
 				B := colSource{g: f, x: dy[(n*g.K+gr*kg)*P:][:kg*P]}
-				gemm(cg, HW, kg*kk, A, B, 0, dx[(n*g.C+gr*cg)*HW:], HW)
+				gemmThreads(t, cg, HW, kg*kk, A, B, 0, dx[(n*g.C+gr*cg)*HW:], HW)
 			}
-		}
+		})
 		return
 	}
-	// Strided: dcol chunk = w[g]^T * dy chunk, then col2im.
+	// Strided: dcol chunk = w[g]^T * dy chunk, then col2im (on the image's
+	// goroutine when images run in parallel).
 	clear(dx[:g.N*g.C*HW])
 	chunk := g.colChunk()
-	ws := getCol(R * chunk)
-	defer putCol(ws)
-	for n := 0; n < g.N; n++ {
+	forImages(g, func(n, t int) {
+		ws := getCol(R * chunk)
+		defer putCol(ws)
 		for gr := 0; gr < g.Groups; gr++ {
 			dxg := dx[(n*g.C+gr*cg)*HW:]
 			dyg := dy[(n*g.K+gr*kg)*P:]
 			for p0 := 0; p0 < P; p0 += chunk {
 				p1 := min(p0+chunk, P)
 				col := (*ws)[:R*(p1-p0)]
-				gemm(R, p1-p0, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1}, matB{b: dyg[p0:], ld: P}, 0, col, p1-p0)
-				col2im(g, col, p0, p1, dxg)
+				gemmThreads(t, R, p1-p0, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1}, matB{b: dyg[p0:], ld: P}, 0, col, p1-p0)
+				if t == 1 {
+					col2imSerial(g, col, p0, p1, dxg)
+				} else {
+					col2im(g, col, p0, p1, dxg)
+				}
 			}
 		}
-	}
+	})
 }

@@ -180,9 +180,11 @@ func TestConvRandomGeometries(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	prev := SetConvFused(true)
 	defer SetConvFused(prev)
-	for it := 0; it < 150; it++ {
+	defer SetThreads(Threads())
+	for it := 0; it < 400; it++ {
+		SetThreads(1 + rng.IntN(3)) // 1-3 threads: images split over goroutines or not
 		groups := 1 + rng.IntN(3)
-		g := ConvGeom{N: 1 + rng.IntN(2), C: groups * (1 + rng.IntN(4)), H: 1 + rng.IntN(23), W: 1 + rng.IntN(37),
+		g := ConvGeom{N: 1 + rng.IntN(4), C: groups * (1 + rng.IntN(4)), H: 1 + rng.IntN(23), W: 1 + rng.IntN(37),
 			K: groups * (1 + rng.IntN(7)), KH: 1 + rng.IntN(4), KW: 1 + rng.IntN(4),
 			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3), PadH: rng.IntN(3), PadW: rng.IntN(3),
 			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2), Groups: groups}
@@ -214,7 +216,7 @@ func TestConvRandomGeometries(t *testing.T) {
 			}{{"y", y, wantY}, {"dx", dx, wantDx}, {"dw", dw, wantDw}} {
 				for i, wv := range c.want {
 					if d := math.Abs(float64(c.got[i]) - wv); !(d <= 1e-4*(1+math.Abs(wv))) {
-						t.Fatalf("fused=%v %+v: %s[%d] = %g, want %g", fused, g, c.name, i, c.got[i], wv)
+						t.Fatalf("fused=%v threads=%d %+v: %s[%d] = %g, want %g", fused, Threads(), g, c.name, i, c.got[i], wv)
 					}
 				}
 			}

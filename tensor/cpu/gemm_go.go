@@ -173,6 +173,11 @@ func sgemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 // gemm computes C = A*B + beta*C for packing sources A (m x k) and B
 // (k x n), splitting the work over Threads() goroutines.
 func gemm(m, n, k int, A aSource, B bSource, beta float32, c []float32, ldc int) {
+	gemmThreads(Threads(), m, n, k, A, B, beta, c, ldc)
+}
+
+// gemmThreads is gemm on at most t goroutines.
+func gemmThreads(t, m, n, k int, A aSource, B bSource, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -180,7 +185,6 @@ func gemm(m, n, k int, A aSource, B bSource, beta float32, c []float32, ldc int)
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	t := Threads()
 	if work := m * n * k; work < 1<<16 {
 		t = 1
 	}
