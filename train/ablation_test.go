@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gcdet/gcdet/coco"
 	"math"
 	"strings"
 	"testing"
@@ -84,5 +85,16 @@ func TestAblationSummaryAndTable(t *testing.T) {
 	var back AblationRun
 	if err := json.Unmarshal([]byte(`{"name":"a","box_ap":0.5,"mask_ap":null}`), &back); err != nil || !math.IsNaN(back.MaskAP) || back.BoxAP != 0.5 {
 		t.Errorf("read back %+v %v", back, err)
+	}
+}
+
+func TestCategoriesInLabelOrder(t *testing.T) {
+	d, err := coco.DecodeBytes([]byte(`{"images":[],"annotations":[],"categories":[{"id":7,"name":"b"},{"id":2,"name":"a"}]}`), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Categories(d)
+	if len(c) != 2 || c[0].ID != 2 || c[0].Name != "a" || c[1].ID != 7 || c[1].Name != "b" {
+		t.Errorf("categories %+v", c)
 	}
 }

@@ -26,7 +26,7 @@ func Categories(d *coco.Dataset) []coco.Category {
 	out := make([]coco.Category, d.NumClasses())
 	for k := 1; k <= d.NumClasses(); k++ {
 		id, _ := d.CategoryID(k)
-		out[k-1] = coco.Category{ID: id, Name: names[k-1]}
+		out[k-1] = coco.Category{ID: id, Name: names[k]} // names[0] is the background
 	}
 	return out
 }
