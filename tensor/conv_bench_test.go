@@ -139,6 +139,7 @@ func BenchmarkConvShapes(b *testing.B) {
 		{"l3_1x1", []int{1, 1024, 32, 32}, []int{256, 1024, 1, 1}, 1, 0},
 		{"l4_3x3", []int{1, 512, 16, 16}, []int{512, 512, 3, 3}, 1, 1},
 		{"fpn3x3_p2", []int{1, 256, 128, 128}, []int{256, 256, 3, 3}, 1, 1},
+		{"maskhead3x3_32rois", []int{32, 256, 14, 14}, []int{256, 256, 3, 3}, 1, 1},
 	}
 	for _, impl := range []string{"fused", "im2col"} {
 		for _, s := range shapes {
@@ -162,7 +163,7 @@ func BenchmarkConvShapes(b *testing.B) {
 					step()
 				}
 				oh, ow := y.Dim(2), y.Dim(3)
-				flop := 3 * 2.0 * float64(s.w[0]*s.w[1]*s.w[2]*s.w[3]*oh*ow)
+				flop := 3 * 2.0 * float64(s.x[0]*s.w[0]*s.w[1]*s.w[2]*s.w[3]*oh*ow)
 				reportFlops(b, flop, processCPU()-cpu0)
 			})
 		}
@@ -191,4 +192,25 @@ func BenchmarkUpsampleFPN(b *testing.B) {
 		x.Grad = nil
 		tensor.UpsampleNearest(x, 128, 128).BackwardWith(dy)
 	}
+}
+
+// BenchmarkConvTransposeMaskHead is the mask head's 2x2 stride-2
+// transposed conv 256->256 on 32 RoIs of 14x14, forward and backward.
+func BenchmarkConvTransposeMaskHead(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	x := tensortest.Rand(rng, true, 32, 256, 14, 14)
+	w := tensortest.Rand(rng, true, 256, 256, 2, 2)
+	o := tensor.ConvTransposeOpts{Stride: [2]int{2, 2}}
+	dy := tensor.Ones(32, 256, 28, 28)
+	step := func() {
+		x.Grad, w.Grad = nil, nil
+		tensor.ConvTranspose2d(x, w, nil, o).BackwardWith(dy)
+	}
+	step()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	reportFlops(b, 3*2.0*256*256*4*32*14*14, processCPU()-cpu0)
 }

@@ -104,7 +104,8 @@ func (g ConvGeom) colChunk() int {
 	return c
 }
 
-// colBufs keeps col workspaces (at most colBudget bytes each) for reuse.
+// colBufs keeps workspaces for reuse: col chunks (at most colBudget bytes),
+// packed weights, per-worker weight-gradient sums.
 var colBufs = freeList[[]float32]{alloc: func() *[]float32 { return new([]float32) }}
 
 // getCol returns a workspace of at least n floats.
@@ -117,7 +118,13 @@ func getCol(n int) *[]float32 {
 	return p
 }
 
-func putCol(p *[]float32) { colBufs.Put(p) }
+// putCol returns a workspace for reuse; ones over 4 MB (packed weights of
+// the widest layers) are left to the collector rather than kept forever.
+func putCol(p *[]float32) {
+	if cap(*p) <= 1<<20 {
+		colBufs.Put(p)
+	}
+}
 
 // im2col fills col (rows() x (p1-p0), row-major) with the input pixels seen
 // by output pixels [p0, p1) of one image and group; xg is that image's

@@ -171,6 +171,23 @@ func (s flipSource) packA(dst []float32, i0, mc, p0, kc int) {
 	}
 }
 
+// prepackGroups packs the m x k left operand of every group once (src
+// gives it); call release when the products are done.
+func prepackGroups(groups, m, k int, src func(gr int) aSource) (packs []*packedA, release func()) {
+	packs = make([]*packedA, groups)
+	bufs := make([]*[]float32, groups)
+	mPad := (m + gemmMR - 1) / gemmMR * gemmMR
+	for gr := range packs {
+		bufs[gr] = getCol(mPad * k)
+		packs[gr] = prepackA(src(gr), m, k, *bufs[gr])
+	}
+	return packs, func() {
+		for _, b := range bufs {
+			putCol(b)
+		}
+	}
+}
+
 // imageSplit decides how the images of a batch share the threads: with
 // enough images (a multiple of the thread count, or many) each goroutine
 // takes whole images with single-threaded GEMMs, so no operand is packed
@@ -205,15 +222,18 @@ func forImages(g ConvGeom, f func(n, threads int)) {
 // conv2dFused is Conv2d on the Go GEMM.
 func conv2dFused(g ConvGeom, y, x, w []float32) {
 	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
+	packs, release := prepackGroups(g.Groups, kg, R, func(gr int) aSource {
+		return matA{a: w[gr*kg*R:], ld: R, alpha: 1}
+	})
+	defer release()
 	forImages(g, func(n, t int) {
 		for gr := 0; gr < g.Groups; gr++ {
 			xg := x[(n*g.C+gr*cg)*g.inPlane():][:cg*g.inPlane()]
-			A := matA{a: w[gr*kg*R:], ld: R, alpha: 1}
 			var B bSource = colSource{g: g, x: xg}
 			if g.direct() {
 				B = matB{b: xg, ld: P}
 			}
-			gemmThreads(t, kg, P, R, A, B, 0, y[(n*g.K+gr*kg)*P:], P)
+			gemmThreads(t, kg, P, R, packs[gr], B, 0, y[(n*g.K+gr*kg)*P:], P)
 		}
 	})
 }
@@ -281,22 +301,27 @@ func (g ConvGeom) flippedGeom() (ConvGeom, bool) {
 func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
 	HW := g.inPlane()
+	wT := func(gr int) aSource { return matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1} }
 	if g.direct() {
+		packs, release := prepackGroups(g.Groups, cg, kg, wT)
+		defer release()
 		forImages(g, func(n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
-				gemmThreads(t, cg, P, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1},
-					matB{b: dy[(n*g.K+gr*kg)*P:], ld: P}, 0, dx[(n*g.C+gr*cg)*HW:], HW)
+				gemmThreads(t, cg, P, kg, packs[gr], matB{b: dy[(n*g.K+gr*kg)*P:], ld: P}, 0, dx[(n*g.C+gr*cg)*HW:], HW)
 			}
 		})
 		return
 	}
 	if f, ok := g.flippedGeom(); ok {
 		kk := g.KH * g.KW
+		packs, release := prepackGroups(g.Groups, cg, kg*kk, func(gr int) aSource {
+			return flipSource{w: w[gr*kg*R:][:kg*R], cg: cg, kk: kk}
+		})
+		defer release()
 		forImages(g, func(n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
-				A := flipSource{w: w[gr*kg*R:][:kg*R], cg: cg, kk: kk}
 				B := colSource{g: f, x: dy[(n*g.K+gr*kg)*P:][:kg*P]}
-				gemmThreads(t, cg, HW, kg*kk, A, B, 0, dx[(n*g.C+gr*cg)*HW:], HW)
+				gemmThreads(t, cg, HW, kg*kk, packs[gr], B, 0, dx[(n*g.C+gr*cg)*HW:], HW)
 			}
 		})
 		return
@@ -305,6 +330,8 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	// goroutine when images run in parallel).
 	clear(dx[:g.N*g.C*HW])
 	chunk := g.colChunk()
+	packs, release := prepackGroups(g.Groups, R, kg, wT)
+	defer release()
 	forImages(g, func(n, t int) {
 		ws := getCol(R * chunk)
 		defer putCol(ws)
@@ -314,7 +341,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 			for p0 := 0; p0 < P; p0 += chunk {
 				p1 := min(p0+chunk, P)
 				col := (*ws)[:R*(p1-p0)]
-				gemmThreads(t, R, p1-p0, kg, matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1}, matB{b: dyg[p0:], ld: P}, 0, col, p1-p0)
+				gemmThreads(t, R, p1-p0, kg, packs[gr], matB{b: dyg[p0:], ld: P}, 0, col, p1-p0)
 				if t == 1 {
 					col2imSerial(g, col, p0, p1, dxg)
 				} else {

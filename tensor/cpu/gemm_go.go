@@ -235,10 +235,7 @@ func gemmBlock(i0, i1, j0, j1, k int, A aSource, B bSource, beta float32, c []fl
 			}
 		}
 	}
-	// Equal slices of depth at most KC: 576 = 3 x 192 rather than
-	// 256 + 256 + 64, whose thin last slice would pay a full pass over C.
-	nk := (k + gemmKC - 1) / gemmKC
-	kStep := (k + nk - 1) / nk
+	kStep := kSlice(k)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < k; pc += kStep {
@@ -247,20 +244,69 @@ func gemmBlock(i0, i1, j0, j1, k int, A aSource, B bSource, beta float32, c []fl
 			acc := pc > 0 || beta != 0
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
-				A.packA(buf.a, ic, mc, pc, kc)
-				macroKernel(mc, nc, kc, buf, c[ic*ldc+jc:], ldc, acc)
+				ap := buf.a
+				if pa, ok := A.(*packedA); ok {
+					ap = pa.block(ic, pc, kc)
+				} else {
+					A.packA(ap, ic, mc, pc, kc)
+				}
+				macroKernel(mc, nc, kc, ap, buf, c[ic*ldc+jc:], ldc, acc)
 			}
 		}
 	}
 }
 
+// kSlice is the depth of the packed slices for a product of depth k: equal
+// slices of at most KC, e.g. 576 = 3 x 192 rather than 256 + 256 + 64,
+// whose thin last slice would pay a full pass over C.
+func kSlice(k int) int {
+	nk := (k + gemmKC - 1) / gemmKC
+	return (k + nk - 1) / nk
+}
+
+// packedA is a left operand packed whole in advance, in the layout the GEMM
+// packs blocks in: for each depth slice, all MR-row panels in order. A
+// convolution's weight is packed once this way and shared by all images and
+// threads (read-only) instead of being repacked for every block.
+type packedA struct {
+	p    []float32
+	mPad int // rows rounded up to a multiple of MR
+}
+
+// prepackA packs the m x k operand A whole; buf is reused when large enough.
+func prepackA(A aSource, m, k int, buf []float32) *packedA {
+	mPad := (m + gemmMR - 1) / gemmMR * gemmMR
+	if cap(buf) < mPad*k {
+		buf = make([]float32, mPad*k)
+	}
+	pa := &packedA{p: buf[:mPad*k], mPad: mPad}
+	step := kSlice(k)
+	for pc := 0; pc < k; pc += step {
+		kc := min(step, k-pc)
+		A.packA(pa.p[mPad*pc:], 0, m, pc, kc)
+	}
+	return pa
+}
+
+// block is the packed block of rows from ic (a multiple of MR) in the
+// slice starting at depth pc, of depth kc.
+func (pa *packedA) block(ic, pc, kc int) []float32 {
+	return pa.p[pa.mPad*pc+ic*kc:]
+}
+
+// packA copies a block out of the packed operand (aSource).
+func (pa *packedA) packA(dst []float32, i0, mc, p0, kc int) {
+	n := (mc + gemmMR - 1) / gemmMR * gemmMR * kc
+	copy(dst[:n], pa.block(i0, p0, kc))
+}
+
 // macroKernel multiplies the packed mc x kc and kc x nc blocks into C.
-func macroKernel(mc, nc, kc int, buf *gemmBuf, c []float32, ldc int, acc bool) {
+func macroKernel(mc, nc, kc int, pa []float32, buf *gemmBuf, c []float32, ldc int, acc bool) {
 	for jr := 0; jr < nc; jr += gemmNR {
 		bp := buf.b[jr*kc : (jr+gemmNR)*kc]
 		cols := min(gemmNR, nc-jr)
 		for ir := 0; ir < mc; ir += gemmMR {
-			ap := buf.a[ir*kc : (ir+gemmMR)*kc]
+			ap := pa[ir*kc : (ir+gemmMR)*kc]
 			rows := min(gemmMR, mc-ir)
 			if rows == gemmMR && cols == gemmNR {
 				microKernel(kc, ap, bp, c[ir*ldc+jr:], ldc, acc)
