@@ -154,8 +154,14 @@ type RoIHeads struct {
 
 // Mask overrides the preset's mask branch settings (Mask R-CNN only).
 type Mask struct {
-	// ConvDim is the width of the mask head's four 3x3 convs (256).
-	ConvDim *int `yaml:"conv_dim"`
+	// NumConvs and ConvDim are the mask head's 3x3 convs and their width
+	// (4 and 256).
+	NumConvs *int `yaml:"num_convs"`
+	ConvDim  *int `yaml:"conv_dim"`
+	// PoolerSamplingRatio and PoolerAligned are the mask pooler's RoIAlign
+	// settings.
+	PoolerSamplingRatio *int  `yaml:"pooler_sampling_ratio"`
+	PoolerAligned       *bool `yaml:"pooler_aligned"`
 }
 
 // Solver is the optimizer and its schedule.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runTiny(t *testing.T, dir string, o Options) (*Result, error) {
@@ -192,5 +193,33 @@ func TestRunErrors(t *testing.T) {
 	cfg = tinyConfig(t, base, "model.num_classes=80")
 	if _, err := runTiny(t, base, Options{Config: cfg}); err == nil || !strings.Contains(err.Error(), "4 categories") {
 		t.Errorf("class count: %v", err)
+	}
+}
+
+// TestCancelSavesCheckpoint: a cancelled context (Ctrl-C) stops the run
+// with ErrInterrupted after writing a checkpoint that --resume reads.
+func TestCancelSavesCheckpoint(t *testing.T) {
+	base := t.TempDir()
+	cfg := tinyConfig(t, base)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Run(ctx, Options{Config: cfg, OutDir: base})
+	if !errors.Is(err, ErrInterrupted) || res.Iter != 0 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	ck, err := LoadCheckpoint(res.Checkpoint)
+	if err != nil || ck.Meta.Iter != 0 {
+		t.Fatalf("checkpoint %v %+v", err, ck)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	got := progressLine(50, 0, 100, 10*time.Second, 0.5, 0.02, 10)
+	want := "[=====>    ] 50/100  50% loss 0.5000 lr 2.00e-02 ETA 10s"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := progressLine(10, 10, 100, time.Second, 1, 1, 4); !strings.Contains(got, "ETA ?") {
+		t.Errorf("no iterations yet: %q", got)
 	}
 }
