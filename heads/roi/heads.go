@@ -35,7 +35,12 @@ type Heads struct {
 	nn.Container
 	BoxHead      *TwoMLPHead
 	BoxPredictor *Predictor
+	// MaskHead and MaskPredictor ("mask_head", "mask_predictor") are nil
+	// unless AddMaskBranch made these Mask R-CNN's heads (mask_branch.go).
+	MaskHead      *MaskHead
+	MaskPredictor *MaskPredictor
 
+	mask    *maskBranch
 	pooler  Pooler
 	cfg     Config
 	coder   box.Coder
@@ -111,10 +116,14 @@ func (h *Heads) Forward(in Input) (Output, error) {
 	}
 	if !h.Training() {
 		logits, deltas := h.Predict(in.Features, in.Proposals, in.Sizes)
-		return Output{
+		out := Output{
 			Detections:  h.cfg.postprocess(logits, deltas, in.Proposals, in.Sizes, h.coder),
 			ClassLogits: logits, BoxDeltas: deltas,
-		}, nil
+		}
+		if h.mask != nil {
+			h.predictMasks(in.Features, out.Detections, in.Sizes)
+		}
+		return out, nil
 	}
 	if len(in.GT) != n || in.Rand == nil {
 		panic(fmt.Sprintf("roi.Heads.Forward: training needs ground truth for each of the %d images (got %d) and a random generator", n, len(in.GT)))
@@ -129,11 +138,18 @@ func (h *Heads) Forward(in Input) (Output, error) {
 		rois[i] = sampled[i].Boxes
 	}
 	logits, deltas := h.Predict(in.Features, rois, in.Sizes)
-	return Output{
+	out := Output{
 		Losses:      h.cfg.losses(logits, deltas, sampled, in.GT, h.coder),
 		Sampled:     sampled,
 		ClassLogits: logits, BoxDeltas: deltas,
-	}, nil
+	}
+	if h.mask != nil {
+		var err error
+		if out.Losses.Mask, err = h.maskLoss(in, sampled); err != nil {
+			return Output{}, err
+		}
+	}
+	return out, nil
 }
 
 // Predict pools the features inside rois and returns the class logits

@@ -11,6 +11,7 @@ import (
 	"math"
 
 	"github.com/gcdet/gcdet/box"
+	"github.com/gcdet/gcdet/coco/mask"
 	"github.com/gcdet/gcdet/heads/rpn"
 	"github.com/gcdet/gcdet/tensor"
 )
@@ -24,6 +25,13 @@ type Detections struct {
 	Scores []float32
 	// Labels are the classes 1..K, [D].
 	Labels []int32
+	// MaskProbs are, with a mask branch, the mask probabilities of each
+	// detection's class over its box, [D, MaskSize, MaskSize] row-major.
+	MaskProbs []float32
+	MaskSize  int
+	// Masks are, with a mask branch, the binary masks pasted into the
+	// original image as COCO RLEs, [D] (set by the detector's Predict).
+	Masks []mask.RLE
 }
 
 // Len is the number of detections D.

@@ -20,6 +20,8 @@ type Losses struct {
 	Classifier *tensor.Tensor
 	// BoxReg is torchvision's and detectron2's loss_box_reg.
 	BoxReg *tensor.Tensor
+	// Mask is loss_mask with a mask branch (mask_branch.go), else nil.
+	Mask *tensor.Tensor
 }
 
 // losses computes the classification and box regression losses of the

@@ -13,6 +13,8 @@ type GroundTruth struct {
 	Boxes box.Boxes
 	// Labels are the classes 1..K of the boxes, [G].
 	Labels []int32
+	// Masks are the instances' masks, [G] (Mask R-CNN training only).
+	Masks []InstanceMask
 }
 
 // Len is the number of instances G.
