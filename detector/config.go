@@ -18,7 +18,9 @@ type Config struct {
 	// BoxPooler pools the box head's 7x7 inputs from P2..P5.
 	BoxPooler roi.PoolerConfig
 	RoI       roi.Config
-	Post      PostprocessConfig
+	// Mask, when set, adds the mask branch: a Mask R-CNN (mask_rcnn.go).
+	Mask *roi.MaskConfig
+	Post PostprocessConfig
 	// KeepCrowd keeps crowd annotations (iscrowd = 1) as training targets,
 	// like any other box; by default they are dropped, as detectron2's
 	// data mapper and torchvision's COCO reference scripts do.
@@ -77,5 +79,5 @@ func (c Config) Validate() error {
 	if c.BoxPooler.OutputSize < 1 {
 		return fmt.Errorf("detector: box pooler output size %d", c.BoxPooler.OutputSize)
 	}
-	return nil
+	return c.validateMask()
 }

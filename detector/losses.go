@@ -20,14 +20,19 @@ type Term struct {
 }
 
 // Terms lists the losses under torchvision's names, in a fixed order:
-// loss_classifier, loss_box_reg, loss_objectness, loss_rpn_box_reg.
+// loss_classifier, loss_box_reg, (loss_mask for Mask R-CNN,)
+// loss_objectness, loss_rpn_box_reg.
 func (l Losses) Terms() []Term {
-	return []Term{
+	terms := []Term{
 		{"loss_classifier", l.RoI.Classifier},
 		{"loss_box_reg", l.RoI.BoxReg},
 		{"loss_objectness", l.RPN.Objectness},
 		{"loss_rpn_box_reg", l.RPN.BoxReg},
 	}
+	if l.RoI.Mask != nil { // Mask R-CNN: torchvision's order
+		terms = append(terms[:2], append([]Term{{"loss_mask", l.RoI.Mask}}, terms[2:]...)...)
+	}
+	return terms
 }
 
 // Total is the sum of the terms, the value to call Backward on.

@@ -25,12 +25,13 @@ func (c PostprocessConfig) toOriginal(dets []roi.Detections, images ImageList) [
 		if orig != size {
 			b.ScaleInPlace(float32(orig.W)/float32(size.W), float32(orig.H)/float32(size.H))
 		}
-		r := roi.Detections{Boxes: b, Scores: d.Scores, Labels: d.Labels}
+		r := roi.Detections{Boxes: b, Scores: d.Scores, Labels: d.Labels, MaskProbs: d.MaskProbs, MaskSize: d.MaskSize}
 		if c.ClipToOriginal {
 			b.Clip(float32(orig.H), float32(orig.W))
 			keep := b.Nonempty(0)
 			if len(keep) < b.Len() {
-				r = roi.Detections{Boxes: b.Select(keep), Scores: pick(d.Scores, keep), Labels: pick(d.Labels, keep)}
+				r = d.Select(keep)
+				r.Boxes = b.Select(keep)
 			}
 		}
 		out[i] = r

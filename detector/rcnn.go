@@ -59,6 +59,11 @@ func New(rng *rand.Rand, cfg Config) (*GeneralizedRCNN, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Mask != nil {
+		if err := heads.AddMaskBranch(rng, bb.OutChannels(), *cfg.Mask); err != nil {
+			return nil, err
+		}
+	}
 	m := &GeneralizedRCNN{boxPooler: pooler, cfg: cfg}
 	m.Backbone = nn.Register(&m.Container, "backbone", bb)
 	m.RPN = nn.Register(&m.Container, "rpn", r)
@@ -90,6 +95,11 @@ func (m *GeneralizedRCNN) Loss(b *coco.Batch, rng *rand.Rand) (Losses, error) {
 	images, targets, err := FromBatch(b, m.NumClasses(), m.cfg.KeepCrowd)
 	if err != nil {
 		return Losses{}, err
+	}
+	if m.HasMasks() {
+		if err := attachMasks(b, targets, m.cfg.KeepCrowd); err != nil {
+			return Losses{}, err
+		}
 	}
 	return m.LossOn(images, targets, rng)
 }
@@ -188,7 +198,11 @@ func (m *GeneralizedRCNN) Predict(images ImageList) ([]roi.Detections, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Post.toOriginal(out.Detections, images), nil
+	dets := m.cfg.Post.toOriginal(out.Detections, images)
+	if m.HasMasks() {
+		m.pasteMasks(dets, images)
+	}
+	return dets, nil
 }
 
 // PredictBatch is Predict on a collated coco.Batch (its annotations are
