@@ -192,31 +192,27 @@ func prepackGroups(groups, m, k int, src func(gr int) aSource) (packs []*packedA
 // enough images (a multiple of the thread count, or many) each goroutine
 // takes whole images with single-threaded GEMMs, so no operand is packed
 // twice; otherwise images run one after the other, each GEMM on all
-// threads. It returns the number of image workers (1: one after the other)
-// and the images per worker.
-func imageSplit(g ConvGeom) (workers, per int) {
+// threads. It returns the number of image workers (1: one after the
+// other).
+func imageSplit(g ConvGeom) (workers int) {
 	t := Threads()
 	if t > 1 && g.N >= t && (g.N%t == 0 || g.N >= 4*t) {
-		per = (g.N + t - 1) / t
-		return (g.N + per - 1) / per, per
+		return t
 	}
-	return 1, g.N
+	return 1
 }
 
-// forImages calls f(n, threads) for every image n, as imageSplit decides.
-func forImages(g ConvGeom, f func(n, threads int)) {
-	workers, per := imageSplit(g)
+// forImages calls f(worker, n, threads) for every image n, as imageSplit
+// decides; worker is the index of the goroutine, in [0, imageSplit(g)).
+func forImages(g ConvGeom, f func(worker, n, threads int)) {
+	workers := imageSplit(g)
 	if workers == 1 {
 		for n := 0; n < g.N; n++ {
-			f(n, Threads())
+			f(0, n, Threads())
 		}
 		return
 	}
-	parallelChunks(g.N, per, func(lo, hi int) {
-		for n := lo; n < hi; n++ {
-			f(n, 1)
-		}
-	})
+	parallelDynamic(g.N, 1, workers, func(w, n, _ int) { f(w, n, 1) })
 }
 
 // conv2dFused is Conv2d on the Go GEMM.
@@ -226,7 +222,7 @@ func conv2dFused(g ConvGeom, y, x, w []float32) {
 		return matA{a: w[gr*kg*R:], ld: R, alpha: 1}
 	})
 	defer release()
-	forImages(g, func(n, t int) {
+	forImages(g, func(_, n, t int) {
 		for gr := 0; gr < g.Groups; gr++ {
 			xg := x[(n*g.C+gr*cg)*g.inPlane():][:cg*g.inPlane()]
 			var B bSource = colSource{g: g, x: xg}
@@ -260,25 +256,38 @@ func conv2dBackwardFilterFused(g ConvGeom, dw, x, dy []float32) {
 			gemmThreads(t, kg, R, P, A, B, beta, out[gr*kg*R:], R)
 		}
 	}
-	workers, per := imageSplit(g)
+	workers := imageSplit(g)
 	if workers == 1 {
 		for n := 0; n < g.N; n++ {
 			image(n, Threads(), dw, min(float32(n), 1))
 		}
 		return
 	}
+	// Worker 0 sums into dw, the others into buffers of their own.
 	parts := make([]*[]float32, workers)
-	parallelChunks(g.N, per, func(lo, hi int) {
+	started := make([]bool, workers)
+	forImages(g, func(wk, n, t int) {
 		out := dw
-		if wk := lo / per; wk > 0 {
-			parts[wk] = getCol(len(dw))
+		if wk > 0 {
+			if parts[wk] == nil {
+				parts[wk] = getCol(len(dw))
+			}
 			out = *parts[wk]
 		}
-		for n := lo; n < hi; n++ {
-			image(n, 1, out, min(float32(n-lo), 1))
+		beta := float32(0)
+		if started[wk] {
+			beta = 1
 		}
+		started[wk] = true
+		image(n, t, out, beta)
 	})
-	for _, p := range parts[1:] {
+	if !started[0] {
+		clear(dw)
+	}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
 		for i, v := range *p {
 			dw[i] += v
 		}
@@ -305,7 +314,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	if g.direct() {
 		packs, release := prepackGroups(g.Groups, cg, kg, wT)
 		defer release()
-		forImages(g, func(n, t int) {
+		forImages(g, func(_, n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
 				gemmThreads(t, cg, P, kg, packs[gr], matB{b: dy[(n*g.K+gr*kg)*P:], ld: P}, 0, dx[(n*g.C+gr*cg)*HW:], HW)
 			}
@@ -318,7 +327,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 			return flipSource{w: w[gr*kg*R:][:kg*R], cg: cg, kk: kk}
 		})
 		defer release()
-		forImages(g, func(n, t int) {
+		forImages(g, func(_, n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
 				B := colSource{g: f, x: dy[(n*g.K+gr*kg)*P:][:kg*P]}
 				gemmThreads(t, cg, HW, kg*kk, packs[gr], B, 0, dx[(n*g.C+gr*cg)*HW:], HW)
@@ -332,7 +341,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	chunk := g.colChunk()
 	packs, release := prepackGroups(g.Groups, R, kg, wT)
 	defer release()
-	forImages(g, func(n, t int) {
+	forImages(g, func(_, n, t int) {
 		ws := getCol(R * chunk)
 		defer putCol(ws)
 		for gr := 0; gr < g.Groups; gr++ {

@@ -1,6 +1,9 @@
 package cpu
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // The Go GEMM: a BLIS-style blocked and packed product. C is computed in
 // blocks of MC x NC; for each KC-deep slice, a block of op(B) is packed
@@ -188,37 +191,54 @@ func gemmThreads(t, m, n, k int, A aSource, B bSource, beta float32, c []float32
 	if work := m * n * k; work < 1<<16 {
 		t = 1
 	}
-	// Each goroutine packs all of the operand along the dimension it does
-	// not split: splitting columns repacks A (m*k) per goroutine, splitting
-	// rows repacks B (k*n). Split the longer dimension.
+	// Each chunk packs all of the operand along the dimension it does not
+	// split: splitting columns repacks A (m*k) per chunk, splitting rows
+	// repacks B (k*n). Split the longer dimension, in chunks big enough to
+	// make the repacking cheap and numerous enough (about four per thread)
+	// that a thread slowed by other work on its core leaves its share to
+	// the others.
 	tilesM, tilesN := (m+gemmMR-1)/gemmMR, (n+gemmNR-1)/gemmNR
 	if (n >= m && tilesN >= t) || tilesM < t { // split columns
-		t = min(t, tilesN)
-		per := (tilesN + t - 1) / t * gemmNR
-		parallelChunks(n, per, func(j0, j1 int) { gemmBlock(0, m, j0, j1, k, A, B, beta, c, ldc) })
+		per := max((tilesN+4*t-1)/(4*t), 256/gemmNR) * gemmNR
+		parallelDynamic(n, per, t, func(_, j0, j1 int) { gemmBlock(0, m, j0, j1, k, A, B, beta, c, ldc) })
 		return
 	}
-	t = min(t, tilesM)
-	per := (tilesM + t - 1) / t * gemmMR
-	parallelChunks(m, per, func(i0, i1 int) { gemmBlock(i0, i1, 0, n, k, A, B, beta, c, ldc) })
+	per := max((tilesM+4*t-1)/(4*t), gemmMC/gemmMR) * gemmMR
+	parallelDynamic(m, per, t, func(_, i0, i1 int) { gemmBlock(i0, i1, 0, n, k, A, B, beta, c, ldc) })
 }
 
-// parallelChunks runs f on [lo, lo+per) chunks of [0, n), one goroutine
-// each (the caller bounds their number).
-func parallelChunks(n, per int, f func(lo, hi int)) {
-	if per >= n {
-		f(0, n)
+// parallelDynamic runs f on the chunks [lo, lo+per) of [0, n) using at
+// most workers goroutines (the caller's included), each taking the next
+// chunk when it finishes one; f also gets the index of the goroutine
+// running it, in [0, workers).
+func parallelDynamic(n, per, workers int, f func(w, lo, hi int)) {
+	chunks := (n + per - 1) / per
+	workers = min(workers, chunks)
+	if workers <= 1 {
+		for lo := 0; lo < n; lo += per {
+			f(0, lo, min(lo+per, n))
+		}
 		return
 	}
-	var wg sync.WaitGroup
-	for lo := per; lo < n; lo += per {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+per, n))
+	var next atomic.Int64
+	run := func(w int) {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= chunks {
+				return
+			}
+			f(w, i*per, min(i*per+per, n))
+		}
 	}
-	f(0, per)
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			run(w)
+		}()
+	}
+	run(0)
 	wg.Wait()
 }
 
