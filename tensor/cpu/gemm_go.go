@@ -192,18 +192,19 @@ func gemmThreads(t, m, n, k int, A aSource, B bSource, beta float32, c []float32
 		t = 1
 	}
 	// Each chunk packs all of the operand along the dimension it does not
-	// split: splitting columns repacks A (m*k) per chunk, splitting rows
-	// repacks B (k*n). Split the longer dimension, in chunks big enough to
-	// make the repacking cheap and numerous enough (about four per thread)
-	// that a thread slowed by other work on its core leaves its share to
-	// the others.
+	// split: splitting columns repacks A (m*k) per chunk (unless A is
+	// packed in advance), splitting rows repacks B (k*n). Columns are split
+	// in chunks numerous enough (about four per thread) that a thread
+	// slowed by other work on its core leaves its share to the others, and
+	// big enough to make repacking A cheap; rows in one chunk per thread.
 	tilesM, tilesN := (m+gemmMR-1)/gemmMR, (n+gemmNR-1)/gemmNR
-	if (n >= m && tilesN >= t) || tilesM < t { // split columns
-		per := max((tilesN+4*t-1)/(4*t), 256/gemmNR) * gemmNR
+	_, prepacked := A.(*packedA)
+	if tilesN >= t && (n >= m || prepacked) || tilesM < t { // split columns
+		per := max((tilesN+4*t-1)/(4*t), min(256/gemmNR, (tilesN+t-1)/t)) * gemmNR
 		parallelDynamic(n, per, t, func(_, j0, j1 int) { gemmBlock(0, m, j0, j1, k, A, B, beta, c, ldc) })
 		return
 	}
-	per := max((tilesM+4*t-1)/(4*t), gemmMC/gemmMR) * gemmMR
+	per := (tilesM + t - 1) / t * gemmMR
 	parallelDynamic(m, per, t, func(_, i0, i1 int) { gemmBlock(i0, i1, 0, n, k, A, B, beta, c, ldc) })
 }
 
