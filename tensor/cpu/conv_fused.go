@@ -171,17 +171,27 @@ func (s flipSource) packA(dst []float32, i0, mc, p0, kc int) {
 	}
 }
 
-// prepackGroups packs the m x k left operand of every group once (src
-// gives it); call release when the products are done.
-func prepackGroups(groups, m, k int, src func(gr int) aSource) (packs []*packedA, release func()) {
-	packs = make([]*packedA, groups)
-	bufs := make([]*[]float32, groups)
+// prepackGroups returns the m x k left operand of every group (src gives
+// it), packed once in advance when that pays: when it is small (packed
+// buffers up to 4 MB are kept for reuse) or used by several images. A
+// large operand used once (a wide layer on one image) is packed block by
+// block as usual, which needs no big buffer. Call release when the products
+// are done.
+func prepackGroups(g ConvGeom, m, k int, src func(gr int) aSource) (ops []aSource, release func()) {
+	ops = make([]aSource, g.Groups)
 	mPad := (m + gemmMR - 1) / gemmMR * gemmMR
-	for gr := range packs {
-		bufs[gr] = getCol(mPad * k)
-		packs[gr] = prepackA(src(gr), m, k, *bufs[gr])
+	if mPad*k > 1<<20 && g.N < 4 {
+		for gr := range ops {
+			ops[gr] = src(gr)
+		}
+		return ops, func() {}
 	}
-	return packs, func() {
+	bufs := make([]*[]float32, g.Groups)
+	for gr := range ops {
+		bufs[gr] = getCol(mPad * k)
+		ops[gr] = prepackA(src(gr), m, k, *bufs[gr])
+	}
+	return ops, func() {
 		for _, b := range bufs {
 			putCol(b)
 		}
@@ -218,7 +228,7 @@ func forImages(g ConvGeom, f func(worker, n, threads int)) {
 // conv2dFused is Conv2d on the Go GEMM.
 func conv2dFused(g ConvGeom, y, x, w []float32) {
 	P, R, kg, cg := g.outPix(), g.rows(), g.kg(), g.cg()
-	packs, release := prepackGroups(g.Groups, kg, R, func(gr int) aSource {
+	packs, release := prepackGroups(g, kg, R, func(gr int) aSource {
 		return matA{a: w[gr*kg*R:], ld: R, alpha: 1}
 	})
 	defer release()
@@ -312,7 +322,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	HW := g.inPlane()
 	wT := func(gr int) aSource { return matA{a: w[gr*kg*R:], ld: R, trans: true, alpha: 1} }
 	if g.direct() {
-		packs, release := prepackGroups(g.Groups, cg, kg, wT)
+		packs, release := prepackGroups(g, cg, kg, wT)
 		defer release()
 		forImages(g, func(_, n, t int) {
 			for gr := 0; gr < g.Groups; gr++ {
@@ -323,7 +333,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	}
 	if f, ok := g.flippedGeom(); ok {
 		kk := g.KH * g.KW
-		packs, release := prepackGroups(g.Groups, cg, kg*kk, func(gr int) aSource {
+		packs, release := prepackGroups(g, cg, kg*kk, func(gr int) aSource {
 			return flipSource{w: w[gr*kg*R:][:kg*R], cg: cg, kk: kk}
 		})
 		defer release()
@@ -339,7 +349,7 @@ func conv2dBackwardDataFused(g ConvGeom, dx, dy, w []float32) {
 	// goroutine when images run in parallel).
 	clear(dx[:g.N*g.C*HW])
 	chunk := g.colChunk()
-	packs, release := prepackGroups(g.Groups, R, kg, wT)
+	packs, release := prepackGroups(g, R, kg, wT)
 	defer release()
 	forImages(g, func(_, n, t int) {
 		ws := getCol(R * chunk)
