@@ -172,6 +172,9 @@ func TestRoIAlignEdgeCases(t *testing.T) {
 	for name, f := range map[string]func(){
 		"batch index": func() { tensor.RoIAlign(x, tensor.FromSlice([]float32{1, 0, 0, 1, 1}, 1, 5), o) },
 		"rois shape":  func() { tensor.RoIAlign(x, tensor.Zeros(2, 4), o) },
+		"NaN box": func() {
+			tensor.RoIAlign(x, tensor.FromSlice([]float32{0, 0, float32(math.NaN()), 1, 1}, 1, 5), o)
+		},
 		"x shape":     func() { tensor.RoIAlign(tensor.Zeros(2, 4), tensor.Zeros(1, 5), o) },
 		"output size": func() { tensor.RoIAlign(x, tensor.Zeros(1, 5), tensor.RoIAlignOpts{SpatialScale: 1}) },
 	} {

@@ -58,11 +58,17 @@ type roiBins struct {
 }
 
 // checkBatches panics, on the caller's goroutine (before any worker
-// starts), when a RoI's batch index is outside [0, N).
+// starts), when a RoI's batch index is outside [0, N) or a coordinate is
+// not finite (torchvision's kernel reads out of bounds then).
 func (g RoIAlignGeom) checkBatches(op string, rois []float32) {
 	for k := 0; k < g.K; k++ {
 		if b := rois[5*k]; !(b >= 0 && b < float32(g.N)) {
 			panic(fmt.Sprintf("%s: RoI %d has batch index %g outside [0, %d)", op, k, b, g.N))
+		}
+		for _, v := range rois[5*k+1 : 5*k+5] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				panic(fmt.Sprintf("%s: RoI %d has a non-finite coordinate %v", op, k, rois[5*k+1:5*k+5]))
+			}
 		}
 	}
 }
