@@ -28,7 +28,8 @@ type RoIAlignOpts struct {
 //
 // The gradient flows to x only: RoIs are constants (proposals are detached
 // in R-CNN), so rois never receives a gradient. It panics when shapes
-// disagree or a batch index is outside [0, N).
+// disagree, a batch index is outside [0, N) or a coordinate is not
+// finite.
 func RoIAlign(x, rois *Tensor, o RoIAlignOpts) *Tensor {
 	if x.Dims() != 4 {
 		panic(fmt.Sprintf("tensor.RoIAlign: want features [N,C,H,W], got %v", x.shape))
