@@ -273,31 +273,24 @@ func conv2dBackwardFilterFused(g ConvGeom, dw, x, dy []float32) {
 		}
 		return
 	}
-	// Worker 0 sums into dw, the others into buffers of their own.
-	parts := make([]*[]float32, workers)
-	started := make([]bool, workers)
-	forImages(g, func(wk, n, t int) {
+	// The images are split into fixed ranges, each summed into its own
+	// buffer (range 0 into dw), and the buffers are added in range order:
+	// the sum does not depend on which goroutine ran which range, so runs
+	// are reproducible bit for bit (resumed training relies on it).
+	per := (g.N + workers - 1) / workers
+	ranges := (g.N + per - 1) / per
+	parts := make([]*[]float32, ranges)
+	parallelDynamic(ranges, 1, workers, func(_, r, _ int) {
 		out := dw
-		if wk > 0 {
-			if parts[wk] == nil {
-				parts[wk] = getCol(len(dw))
-			}
-			out = *parts[wk]
+		if r > 0 {
+			parts[r] = getCol(len(dw))
+			out = *parts[r]
 		}
-		beta := float32(0)
-		if started[wk] {
-			beta = 1
+		for n := r * per; n < min((r+1)*per, g.N); n++ {
+			image(n, 1, out, min(float32(n-r*per), 1))
 		}
-		started[wk] = true
-		image(n, t, out, beta)
 	})
-	if !started[0] {
-		clear(dw)
-	}
-	for _, p := range parts {
-		if p == nil {
-			continue
-		}
+	for _, p := range parts[1:] {
 		for i, v := range *p {
 			dw[i] += v
 		}
