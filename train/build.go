@@ -9,6 +9,7 @@ import (
 	"github.com/gcdet/gcdet/configs"
 	"github.com/gcdet/gcdet/detector"
 	"github.com/gcdet/gcdet/fpn"
+	"github.com/gcdet/gcdet/heads/roi"
 	"github.com/gcdet/gcdet/optim"
 )
 
@@ -25,8 +26,22 @@ func DetectorConfig(m configs.Model, numClasses int) (detector.Config, error) {
 	default:
 		return c, fmt.Errorf("model.preset %q must be detectron2 or torchvision", m.Preset)
 	}
-	if m.Arch != "faster_rcnn" {
-		return c, fmt.Errorf("model.arch %s: this build has no mask branch yet (detector offers Faster R-CNN); use model.arch: faster_rcnn", m.Arch)
+	switch m.Arch {
+	case "faster_rcnn":
+	case "mask_rcnn":
+		mc := roi.Detectron2MaskConfig()
+		if m.Preset == "torchvision" {
+			mc = roi.TorchvisionMaskConfig()
+		}
+		setInt(&mc.NumConvs, m.Mask.NumConvs)
+		setInt(&mc.ConvDim, m.Mask.ConvDim)
+		setInt(&mc.Pooler.SamplingRatio, m.Mask.PoolerSamplingRatio)
+		if m.Mask.PoolerAligned != nil {
+			mc.Pooler.Aligned = *m.Mask.PoolerAligned
+		}
+		c.Mask = &mc
+	default:
+		return c, fmt.Errorf("model.arch %q must be faster_rcnn or mask_rcnn", m.Arch)
 	}
 	norm, err := backbone.ParseNorm(m.Backbone.Norm)
 	if err != nil {

@@ -26,7 +26,8 @@ var palette = []color.NRGBA{
 }
 
 // DrawDetections draws the detections scoring at least thresh on img:
-// a 2-pixel box in the class's color and "name score" above it. names[k-1]
+// the mask (tinted, outlined) when there is one, a 2-pixel box in the
+// class's color and "name score" above it. names[k-1]
 // names label k.
 func DrawDetections(img *image.NRGBA, d roi.Detections, names []string, thresh float64) int {
 	drawn := 0
@@ -36,6 +37,9 @@ func DrawDetections(img *image.NRGBA, d roi.Detections, names []string, thresh f
 		}
 		l := int(d.Labels[k])
 		col := palette[(l-1+len(palette))%len(palette)]
+		if k < len(d.Masks) {
+			blendMask(img, d.Masks[k], col)
+		}
 		x1, y1, x2, y2 := d.Boxes.At(k)
 		rect(img, int(x1+0.5), int(y1+0.5), int(x2+0.5)-1, int(y2+0.5)-1, col)
 		name := fmt.Sprintf("%d", l)

@@ -100,9 +100,14 @@ func toResults(imageID int64, d roi.Detections, cats []coco.Category) ([]eval.De
 			return nil, fmt.Errorf("detection label %d outside 1..%d", l, len(cats))
 		}
 		x1, y1, x2, y2 := d.Boxes.At(k)
-		out = append(out, eval.Detection{ImageID: imageID, CategoryID: cats[l-1].ID,
+		det := eval.Detection{ImageID: imageID, CategoryID: cats[l-1].ID,
 			BBox:  []float64{float64(x1), float64(y1), float64(x2 - x1), float64(y2 - y1)},
-			Score: float64(d.Scores[k])})
+			Score: float64(d.Scores[k])}
+		if k < len(d.Masks) {
+			m := d.Masks[k]
+			det.Segmentation = &m
+		}
+		out = append(out, det)
 	}
 	return out, nil
 }
@@ -168,23 +173,41 @@ func (e *Evaluator) Run(ctx context.Context, m *detector.GeneralizedRCNN) (*Eval
 	if res.BBox, err = eval.Evaluate(e.GT, res.Detections, p); err != nil {
 		return nil, fmt.Errorf("evaluation: %w", err)
 	}
+	if m.HasMasks() {
+		ps := eval.DefaultParams(eval.Segm)
+		ps.ImgIDs = p.ImgIDs
+		if res.Segm, err = eval.Evaluate(e.GT, res.Detections, ps); err != nil {
+			return nil, fmt.Errorf("mask evaluation: %w", err)
+		}
+	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
 
 // resultJSON is one entry of a COCO results file.
 type resultJSON struct {
-	ImageID    int64     `json:"image_id"`
-	CategoryID int64     `json:"category_id"`
-	BBox       []float64 `json:"bbox"`
-	Score      float64   `json:"score"`
+	ImageID      int64     `json:"image_id"`
+	CategoryID   int64     `json:"category_id"`
+	BBox         []float64 `json:"bbox"`
+	Score        float64   `json:"score"`
+	Segmentation *rleJSON  `json:"segmentation,omitempty"`
 }
 
-// WriteResults writes detections as a COCO results JSON file.
-func WriteResults(path string, dets []eval.Detection) error {
+// rleJSON is a compressed COCO RLE.
+type rleJSON struct {
+	Size   [2]int `json:"size"`
+	Counts string `json:"counts"`
+}
+
+// WriteResults writes detections as a COCO results JSON file, with their
+// masks (compressed RLE) when masks is set.
+func WriteResults(path string, dets []eval.Detection, masks bool) error {
 	out := make([]resultJSON, len(dets))
 	for i, d := range dets {
 		out[i] = resultJSON{ImageID: d.ImageID, CategoryID: d.CategoryID, BBox: d.BBox, Score: d.Score}
+		if masks && d.Segmentation != nil {
+			out[i].Segmentation = &rleJSON{Size: [2]int{d.Segmentation.H, d.Segmentation.W}, Counts: d.Segmentation.Compressed()}
+		}
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

@@ -142,10 +142,10 @@ func TestLoadBackboneWeightsIntoDetector(t *testing.T) {
 	}
 }
 
-// TestDetectorWeightsOtherClassCount: model.weights from a checkpoint
-// trained for 4 classes into a 2-class model: everything but the
-// class-specific predictor layers is copied, those are re-initialized with
-// a log line.
+// TestDetectorWeightsOtherClassCount: model.weights from a Mask R-CNN
+// checkpoint trained for 4 classes into a 2-class model: everything but
+// the class-specific predictor layers is copied, those are re-initialized
+// with a log line.
 func TestDetectorWeightsOtherClassCount(t *testing.T) {
 	base := t.TempDir()
 	cfg := tinyConfig(t, base)
@@ -164,8 +164,9 @@ func TestDetectorWeightsOtherClassCount(t *testing.T) {
 	if err := InitWeights(dst, cfg.Model, zerolog.New(&logs)); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(logs.String(), "re-initialized"); n != 4 {
-		t.Errorf("%d re-initialization lines, want 4 (cls_score and bbox_pred weight and bias):\n%s", n, logs.String())
+	// cls_score, bbox_pred and the mask predictor's mask_fcn_logits, weight and bias.
+	if n := strings.Count(logs.String(), "re-initialized"); n != 6 {
+		t.Errorf("%d re-initialization lines, want 6 (box and mask predictors):\n%s", n, logs.String())
 	}
 	after := dst.RoIHeads.BoxPredictor.ClsScore.Weight.Value.Data()
 	for i := range after {

@@ -213,6 +213,7 @@ func (r *run) setup() error {
 	lc.SizeDivisibility = r.model.SizeDivisibility()
 	lc.Transform = TrainTransform(cfg.Input)
 	lc.SkipBad = cfg.Data.SkipBad
+	lc.Masks = r.model.HasMasks()
 	lc.Log = func(err error) { r.log.Warn().Err(err).Msg("skipped") }
 	if ck != nil {
 		if err := r.opt.LoadState(ck.Optimizer); err != nil {
@@ -432,13 +433,22 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 	res.Eval = ev
 	if err := os.MkdirAll(filepath.Join(r.o.OutDir, "results"), 0o755); err == nil {
 		p := filepath.Join(r.o.OutDir, "results", "bbox_val.json")
-		if err := WriteResults(p, ev.Detections); err != nil {
+		if err := WriteResults(p, ev.Detections, false); err != nil {
 			r.log.Warn().Err(err).Msg("results file")
+		}
+		if ev.Segm != nil {
+			p := filepath.Join(r.o.OutDir, "results", "segm_val.json")
+			if err := WriteResults(p, ev.Detections, true); err != nil {
+				r.log.Warn().Err(err).Msg("results file")
+			}
 		}
 	}
 	r.finishOutputs(ctx)
-	r.log.Info().Int("iter", r.maxIter).Float64("train_s", round4(res.TrainSeconds)).Float64("box_AP", round4(ev.BBox.Stats[0])).
-		Str("checkpoint", final).Msg("done")
+	done := r.log.Info().Int("iter", r.maxIter).Float64("train_s", round4(res.TrainSeconds)).Float64("box_AP", round4(ev.BBox.Stats[0]))
+	if ev.Segm != nil {
+		done = done.Float64("mask_AP", round4(ev.Segm.Stats[0]))
+	}
+	done.Str("checkpoint", final).Msg("done")
 	return res, nil
 }
 
@@ -554,8 +564,12 @@ func (r *run) evaluate(ctx context.Context, iter int, elapsed float64, final boo
 	m := ev.Metrics()
 	rec := Record{Iter: iter, Time: elapsed, Eval: m}
 	r.record(rec)
-	r.log.Info().Int("iter", iter).Int("images", ev.Images).Float64("bbox_AP", round4(m["bbox/AP"])).
-		Float64("bbox_AP50", round4(m["bbox/AP50"])).Float64("seconds", round4(ev.Seconds)).Msg("evaluation")
+	le := r.log.Info().Int("iter", iter).Int("images", ev.Images).Float64("bbox_AP", round4(m["bbox/AP"])).
+		Float64("bbox_AP50", round4(m["bbox/AP50"]))
+	if ev.Segm != nil {
+		le = le.Float64("segm_AP", round4(m["segm/AP"])).Float64("segm_AP50", round4(m["segm/AP50"]))
+	}
+	le.Float64("seconds", round4(ev.Seconds)).Msg("evaluation")
 	if final && r.o.Summary != nil {
 		fmt.Fprintf(r.o.Summary, "Box AP on %d validation images (%s), iteration %d:\n", ev.Images, r.data.Val.Path, iter)
 		ev.BBox.WriteSummary(r.o.Summary)

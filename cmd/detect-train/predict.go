@@ -83,8 +83,12 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		for k := 0; k < dets.Len(); k++ {
 			l := int(dets.Labels[k])
 			x1, y1, x2, y2 := dets.Boxes.At(k)
-			results = append(results, eval.Detection{ImageID: id, CategoryID: p.Categories[l-1].ID,
-				BBox: []float64{float64(x1), float64(y1), float64(x2 - x1), float64(y2 - y1)}, Score: float64(dets.Scores[k])})
+			r := eval.Detection{ImageID: id, CategoryID: p.Categories[l-1].ID,
+				BBox: []float64{float64(x1), float64(y1), float64(x2 - x1), float64(y2 - y1)}, Score: float64(dets.Scores[k])}
+			if k < len(dets.Masks) {
+				r.Segmentation = &dets.Masks[k]
+			}
+			results = append(results, r)
 		}
 		canvas := img.Image()
 		n := train.DrawDetections(canvas, dets, p.Names(), *thresh)
@@ -95,7 +99,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: %d detections >= %.2f -> %s\n", f, n, *thresh, dst)
 	}
-	if err := train.WriteResults(filepath.Join(*out, "results.json"), results); err != nil {
+	if err := train.WriteResults(filepath.Join(*out, "results.json"), results, p.Model.HasMasks()); err != nil {
 		return fail(err)
 	}
 	b, _ := json.MarshalIndent(map[string]any{"images": images, "categories": p.Categories}, "", "  ")

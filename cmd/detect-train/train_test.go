@@ -19,6 +19,7 @@ model:
   fpn: {out_channels: 16}
   rpn: {pre_nms_topk_train: 100, pre_nms_topk_test: 50, post_nms_topk_train: 50, post_nms_topk_test: 50}
   roi_heads: {batch_size_per_image: 32, fc_dim: 32}
+  mask: {num_convs: 2, conv_dim: 8}
 solver:
   ims_per_batch: 2
   max_iter: 4
