@@ -123,9 +123,13 @@ func TestConvGolden(t *testing.T) {
 	}
 	prev := cpu.UseBLAS(false)
 	defer cpu.UseBLAS(prev)
-	t.Run("go", run)
+	prevFused := cpu.SetConvFused(true)
+	defer cpu.SetConvFused(prevFused)
+	t.Run("fused", run)
+	cpu.SetConvFused(false)
+	t.Run("im2col-go", run)
 	if cpu.HaveBLAS() {
 		cpu.UseBLAS(true)
-		t.Run("openblas", run)
+		t.Run("im2col-openblas", run)
 	}
 }
