@@ -376,59 +376,67 @@ func (r *AblationReport) WriteFiles(dir string) ([]string, error) {
 	return files, err
 }
 
-// plotCurves draws each config's mean total loss and AP over iterations
-// (mean over seeds at the iterations all seeds logged).
+// plotCurves draws each config's mean total loss, box AP and (with
+// masks) mask AP over iterations: the mean over seeds at the iterations
+// every seed logged.
 func (r *AblationReport) plotCurves(dir string) ([]string, error) {
-	var loss, ap []Series
+	var loss, box, msk []Series
 	for _, c := range r.Curves {
-		l, a := meanCurves(c.records)
-		l.Name, a.Name = c.name, c.name
-		loss = append(loss, l)
-		ap = append(ap, a)
+		l := meanCurve(c.records, func(r Record) (float64, bool) { return r.Loss, r.Losses != nil })
+		b := meanCurve(c.records, func(r Record) (float64, bool) { v, ok := r.Eval["bbox/AP"]; return v, ok })
+		m := meanCurve(c.records, func(r Record) (float64, bool) { v, ok := r.Eval["segm/AP"]; return v, ok })
+		l.Name, b.Name, m.Name = c.name, c.name, c.name
+		loss, box = append(loss, l), append(box, b)
+		if len(m.X) > 0 {
+			msk = append(msk, m)
+		}
 	}
 	var files []string
-	p := filepath.Join(dir, "ablation_loss.png")
-	if err := LinePlot(p, "GC ablation: training loss (mean over seeds)", "iteration", "total loss", loss, true); err != nil {
-		return files, err
+	for _, p := range []struct {
+		file, title, y string
+		s              []Series
+		log            bool
+	}{
+		{"ablation_loss.png", "GC ablation: training loss (mean over seeds)", "total loss", loss, true},
+		{"ablation_ap.png", "GC ablation: validation box AP (mean over seeds)", "box AP", box, false},
+		{"ablation_mask_ap.png", "GC ablation: validation mask AP (mean over seeds)", "mask AP", msk, false},
+	} {
+		if len(p.s) == 0 {
+			continue
+		}
+		path := filepath.Join(dir, p.file)
+		if err := LinePlot(path, p.title, "iteration", p.y, p.s, p.log); err != nil {
+			return files, err
+		}
+		files = append(files, path)
 	}
-	files = append(files, p)
-	p = filepath.Join(dir, "ablation_ap.png")
-	if err := LinePlot(p, "GC ablation: validation box AP (mean over seeds)", "iteration", "box AP", ap, false); err != nil {
-		return files, err
-	}
-	return append(files, p), nil
+	return files, nil
 }
 
-// meanCurves averages the loss and box AP records of several seeds.
-func meanCurves(seeds [][]Record) (loss, ap Series) {
-	lossAt := map[int][]float64{}
-	apAt := map[int][]float64{}
+// meanCurve averages, per iteration, the value get picks from each seed's
+// records, at the iterations every seed has one.
+func meanCurve(seeds [][]Record, get func(Record) (float64, bool)) Series {
+	at := map[int][]float64{}
 	for _, recs := range seeds {
 		for _, r := range recs {
-			if r.Losses != nil {
-				lossAt[r.Iter] = append(lossAt[r.Iter], r.Loss)
-			}
-			if v, ok := r.Eval["bbox/AP"]; ok {
-				apAt[r.Iter] = append(apAt[r.Iter], v)
+			if v, ok := get(r); ok {
+				at[r.Iter] = append(at[r.Iter], v)
 			}
 		}
 	}
-	fill := func(m map[int][]float64) Series {
-		var s Series
-		its := make([]int, 0, len(m))
-		for it, v := range m {
-			if len(v) == len(seeds) {
-				its = append(its, it)
-			}
+	var s Series
+	its := make([]int, 0, len(at))
+	for it, v := range at {
+		if len(v) == len(seeds) {
+			its = append(its, it)
 		}
-		sort.Ints(its)
-		for _, it := range its {
-			s.X = append(s.X, float64(it))
-			s.Y = append(s.Y, mean(m[it]))
-		}
-		return s
 	}
-	return fill(lossAt), fill(apAt)
+	sort.Ints(its)
+	for _, it := range its {
+		s.X = append(s.X, float64(it))
+		s.Y = append(s.Y, mean(at[it]))
+	}
+	return s
 }
 
 // jnum is v for JSON, nil (null) when not finite.
