@@ -15,7 +15,11 @@ import (
 // (through purego: no cgo, so a CGO_ENABLED=0 binary still finds it), and on
 // the pure-Go kernel of gemm_go.go otherwise. The choice is made once, on the
 // first GEMM or the first call to BLASInfo, and reported once through the
-// log hook (SetLogHook).
+// log hook (SetLogHook). SetThreads governs OpenBLAS too: a changed bound
+// is passed to openblas_set_num_threads before the next OpenBLAS GEMM.
+// Convolutions do not go through Sgemm by default: they run on the Go GEMM
+// with im2col fused into its packing (conv_fused.go), which measured faster
+// than im2col + OpenBLAS here and needs no col buffer.
 //
 // Environment:
 //
