@@ -227,3 +227,30 @@ func TestConvRandomGeometries(t *testing.T) {
 		}
 	}
 }
+
+// TestConvDeterministic checks that repeated runs give bit-identical
+// results when images run in parallel (resumed training compares runs bit
+// for bit).
+func TestConvDeterministic(t *testing.T) {
+	defer SetThreads(Threads())
+	SetThreads(2)
+	rng := rand.New(rand.NewPCG(31, 32))
+	g := geom(6, 8, 11, 9, 12, 3, 3, 1, 1, 1, 1)
+	x := randSlice(rng, g.N*g.C*g.H*g.W)
+	w := randSlice(rng, g.K*g.C*g.KH*g.KW)
+	dy := randSlice(rng, g.N*g.K*g.OH*g.OW)
+	var first []float32
+	for run := 0; run < 8; run++ {
+		dw := make([]float32, len(w))
+		Conv2dBackwardFilter(g, dw, x, dy)
+		if run == 0 {
+			first = dw
+			continue
+		}
+		for i := range dw {
+			if math.Float32bits(dw[i]) != math.Float32bits(first[i]) {
+				t.Fatalf("run %d: dw[%d] = %g, first run %g", run, i, dw[i], first[i])
+			}
+		}
+	}
+}
