@@ -140,6 +140,10 @@ func BenchmarkConvShapes(b *testing.B) {
 		{"l4_3x3", []int{1, 512, 16, 16}, []int{512, 512, 3, 3}, 1, 1},
 		{"fpn3x3_p2", []int{1, 256, 128, 128}, []int{256, 256, 3, 3}, 1, 1},
 		{"maskhead3x3_32rois", []int{32, 256, 14, 14}, []int{256, 256, 3, 3}, 1, 1},
+		// The small default detector (configs/synthetic_default.yaml):
+		// ResNet-18 of width 16 on 4 images of 160x224, mask head of 32.
+		{"small_r18w16_3x3", []int{4, 16, 80, 112}, []int{16, 16, 3, 3}, 1, 1},
+		{"small_mask32_3x3", []int{64, 32, 14, 14}, []int{32, 32, 3, 3}, 1, 1},
 	}
 	for _, impl := range []string{"fused", "im2col"} {
 		for _, s := range shapes {

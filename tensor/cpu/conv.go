@@ -144,6 +144,16 @@ func im2col(g ConvGeom, xg []float32, p0, p1 int, col []float32) {
 // im2colRow fills one row of col: tap (ki, kj) of plane xc for output
 // pixels [p0, p1).
 func im2colRow(g ConvGeom, xc []float32, ki, kj, p0, p1 int, dst []float32) {
+	if g.shifted() {
+		a, b, shift, offW := g.shiftRange(ki, kj, p0, p1)
+		clear(dst[:a-p0])
+		if a < b {
+			copy(dst[a-p0:b-p0], xc[a+shift:b+shift])
+		}
+		clear(dst[b-p0 : p1-p0])
+		g.shiftBorders(offW, a, b, func(p int) { dst[p-p0] = 0 })
+		return
+	}
 	oh, ow := p0/g.OW, p0%g.OW
 	offH := ki*g.DilH - g.PadH
 	offW := kj*g.DilW - g.PadW
@@ -186,6 +196,50 @@ func im2colRow(g ConvGeom, xc []float32, ki, kj, p0, p1 int, dst []float32) {
 		}
 		p += n
 		oh, ow = oh+1, 0
+	}
+}
+
+// shifted reports whether the im2col row of a tap is a shifted copy of the
+// input plane (stride 1 and output width = input width, as for "same"
+// convolutions): each row is then filled with one copy and a few fix-ups
+// instead of one copy per output row, which matters for narrow maps.
+func (g ConvGeom) shifted() bool {
+	return g.StrideH == 1 && g.StrideW == 1 && g.OW == g.W
+}
+
+// shiftRange returns, for tap (ki, kj) and output pixels [p0, p1) of a
+// shifted geometry, the pixels [a, b) whose source index p+shift lies in
+// the plane (the rest are padding), the shift and the column offset.
+// Inside [a, b) the border columns of each output row (ow+offW outside
+// [0, W)) read a neighbouring row and must be zeroed (shiftBorders).
+func (g ConvGeom) shiftRange(ki, kj, p0, p1 int) (a, b, shift, offW int) {
+	offH := ki*g.DilH - g.PadH
+	offW = kj*g.DilW - g.PadW
+	shift = offH*g.W + offW
+	if offW <= -g.W || offW >= g.W { // every column is padding
+		return p0, p0, shift, offW
+	}
+	a, b = max(p0, -shift), min(p1, g.H*g.W-shift)
+	if a >= b {
+		return p0, p0, shift, offW
+	}
+	return a, b, shift, offW
+}
+
+// shiftBorders calls zero(p) for the pixels p in [a, b) whose column
+// ow+offW falls outside the image.
+func (g ConvGeom) shiftBorders(offW, a, b int, zero func(p int)) {
+	if offW == 0 || a >= b {
+		return
+	}
+	c0, c1 := 0, -offW // columns [c0, c1) of each output row are invalid
+	if offW > 0 {
+		c0, c1 = g.W-offW, g.W
+	}
+	for row := a / g.W * g.W; row < b; row += g.W {
+		for p := max(row+c0, a); p < min(row+c1, b); p++ {
+			zero(p)
+		}
 	}
 }
 

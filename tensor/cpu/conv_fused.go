@@ -46,6 +46,19 @@ func (s colSource) packB(dst, tmp []float32, r0, kc, p0, nc int) {
 // im2colPanelRow is im2colRow for stride-1 columns writing straight into
 // packed panels: the value of pixel p0+j goes to dst[(j/NR)*stride + j%NR].
 func im2colPanelRow(g ConvGeom, xc []float32, ki, kj, p0, nc int, dst []float32, stride int) {
+	if g.shifted() {
+		a, b, shift, offW := g.shiftRange(ki, kj, p0, p0+nc)
+		zeroRun(dst, stride, 0, a-p0)
+		if a < b {
+			copyRun(dst, stride, a-p0, xc[a+shift:b+shift])
+		}
+		zeroRun(dst, stride, b-p0, p0+nc-b)
+		g.shiftBorders(offW, a, b, func(p int) {
+			j := p - p0
+			dst[(j/gemmNR)*stride+j%gemmNR] = 0
+		})
+		return
+	}
 	oh, ow := p0/g.OW, p0%g.OW
 	offH := ki*g.DilH - g.PadH
 	offW := kj*g.DilW - g.PadW

@@ -192,6 +192,9 @@ func TestConvRandomGeometries(t *testing.T) {
 			K: groups * (1 + rng.IntN(7)), KH: 1 + rng.IntN(4), KW: 1 + rng.IntN(4),
 			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3), PadH: rng.IntN(3), PadW: rng.IntN(3),
 			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2), Groups: groups}
+		if rng.IntN(3) == 0 && g.DilW*(g.KW-1)%2 == 0 { // "same" width: the shifted im2col rows
+			g.StrideH, g.StrideW, g.PadW = 1, 1, g.DilW*(g.KW-1)/2
+		}
 		g.OH = OutSize(g.H, g.KH, g.StrideH, g.PadH, g.DilH)
 		g.OW = OutSize(g.W, g.KW, g.StrideW, g.PadW, g.DilW)
 		if g.OH < 1 || g.OW < 1 {
