@@ -122,6 +122,15 @@ func TestSamplerRestore(t *testing.T) {
 	if err := b.Restore(SamplerState{Pos: 99}); err == nil {
 		t.Fatal("bad state accepted")
 	}
+	// A pending image the sampler does not hold (a checkpoint of another
+	// data set) is an error, not a panic in a loader worker.
+	if err := b.Restore(SamplerState{Pending: [2][]Draw{{{Index: 7}}}}); err == nil {
+		t.Fatal("state with pending image position 7 of 7 accepted")
+	}
+	c, _ := NewSampler(d, []int{0, 1, 2}, cfg)
+	if err := c.Restore(SamplerState{Pending: [2][]Draw{nil, {{Index: 5}}}}); err == nil {
+		t.Fatal("state with a pending image outside the sampled ones accepted")
+	}
 }
 
 func TestSamplerFinite(t *testing.T) {

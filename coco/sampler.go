@@ -98,9 +98,20 @@ func (s *Sampler) Restore(st SamplerState) error {
 	if st.Pos < 0 || st.Pos > len(s.images) {
 		return fmt.Errorf("sampler: state position %d outside 0..%d", st.Pos, len(s.images))
 	}
+	sampled := make(map[int]bool, len(s.images))
+	for _, i := range s.images {
+		sampled[i] = true
+	}
 	for _, p := range st.Pending {
 		if len(p) >= s.cfg.BatchSize {
 			return fmt.Errorf("sampler: state has %d pending images for batch size %d", len(p), s.cfg.BatchSize)
+		}
+		// A state from another data set (or a damaged checkpoint) must not
+		// reach Dataset.Sample with a position it does not have.
+		for _, d := range p {
+			if !sampled[d.Index] {
+				return fmt.Errorf("sampler: state has pending image position %d, which is not among the %d images sampled (state from another data set?)", d.Index, len(s.images))
+			}
 		}
 	}
 	s.st = st.clone()
