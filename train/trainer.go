@@ -110,10 +110,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Console = io.Discard
 	}
 	r := &run{o: o, cfg: &o.Config}
+	defer r.close()
 	if err := r.setup(); err != nil {
 		return nil, err
 	}
-	defer r.close()
 	return r.loop(ctx)
 }
 
