@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -32,18 +33,6 @@ func f32s(v []float64, nanAt []int) []float32 {
 		out[i] = float32(math.NaN())
 	}
 	return out
-}
-
-func equalInts(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // firstDiff describes where two index lists part, for failure messages.
@@ -113,7 +102,7 @@ func TestGoldenBoxes(t *testing.T) {
 	}
 	for ms, want := range fx.RemoveSmall {
 		m, _ := strconv.ParseFloat(ms, 32)
-		if got := c.RemoveSmall(float32(m)); !equalInts(got, want) {
+		if got := c.RemoveSmall(float32(m)); !slices.Equal(got, want) {
 			t.Errorf("RemoveSmall(%v): %s", m, firstDiff(got, want))
 		}
 	}
@@ -191,7 +180,7 @@ func TestGoldenMatcher(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := fx.Matrices[c.Matrix]
-		if got := m.Match(f32s(q.Quality, nil), q.NumGT, q.NumPred); !equalInts(got, c.Matches) {
+		if got := m.Match(f32s(q.Quality, nil), q.NumGT, q.NumPred); !slices.Equal(got, c.Matches) {
 			t.Errorf("%s (%v, %v, low quality %v): %s", c.Matrix, c.High, c.Low, c.AllowLowQuality, firstDiff(got, c.Matches))
 		}
 	}
@@ -228,7 +217,7 @@ func TestGoldenNMS(t *testing.T) {
 			} else {
 				got = BatchedNMS(b, s, c.Classes, thr)
 			}
-			if !equalInts(got, want) {
+			if !slices.Equal(got, want) {
 				t.Errorf("%s, threshold %v: kept indices differ from torchvision: %s", c.Name, thr, firstDiff(got, want))
 			}
 		}

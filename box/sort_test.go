@@ -3,6 +3,7 @@ package box
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -26,12 +27,12 @@ func TestGoldenSortTopK(t *testing.T) {
 	loadJSON(t, "sort.json", &fx)
 	for _, c := range fx.Cases {
 		s := f32s(c.Scores, c.NanAt)
-		if got := ArgsortDesc(s); !equalInts(got, c.Argsort) {
+		if got := ArgsortDesc(s); !slices.Equal(got, c.Argsort) {
 			t.Errorf("%s: ArgsortDesc differs from torch: %s", c.Name, firstDiff(got, c.Argsort))
 		}
 		for ks, want := range c.TopK {
 			k, _ := strconv.Atoi(ks)
-			if got := TopK(s, k); !equalInts(got, want) {
+			if got := TopK(s, k); !slices.Equal(got, want) {
 				t.Errorf("%s: TopK(%d) differs from torch: %s", c.Name, k, firstDiff(got, want))
 			}
 		}
@@ -84,7 +85,7 @@ func TestTopKPerLevel(t *testing.T) {
 	idx, levels := TopKPerLevel(scores, []int{3, 1, 4}, 2)
 	wantIdx := []int32{1, 2, 3, 4, 7}
 	wantLevels := []int32{0, 0, 1, 2, 2}
-	if !equalInts(idx, wantIdx) || !equalInts(levels, wantLevels) {
+	if !slices.Equal(idx, wantIdx) || !slices.Equal(levels, wantLevels) {
 		t.Errorf("TopKPerLevel = %v, %v, want %v, %v", idx, levels, wantIdx, wantLevels)
 	}
 }

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -142,7 +143,7 @@ func (o *Optimizer) LoadState(st State) error {
 			return fmt.Errorf("optim: optimizer state tensor %q names no trainable parameter", k)
 		}
 		s, t := o.eng.slots[i], st.Tensors[k]
-		if len(t.Data) != s.n || !equalInts(t.Shape, s.shape) {
+		if len(t.Data) != s.n || !slices.Equal(t.Shape, s.shape) {
 			return fmt.Errorf("optim: optimizer state tensor %q has shape %v (%d values), parameter has %v", k, t.Shape, len(t.Data), s.shape)
 		}
 		if m.ParamSteps[param] <= 0 {
@@ -179,16 +180,4 @@ func (o *Optimizer) LoadState(st State) error {
 	}
 	o.iter = m.Iter
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
