@@ -197,3 +197,20 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+func TestSetThreadsReachesOpenBLAS(t *testing.T) {
+	if !HaveBLAS() {
+		t.Skip(BLASInfo())
+	}
+	prev, prevT, old := UseBLAS(true), Threads(), blasMinWork
+	defer func() { UseBLAS(prev); SetThreads(prevT); blasMinWork = old }()
+	blasMinWork = 0
+	a := make([]float32, 64)
+	for _, n := range []int{1, 2} {
+		SetThreads(n)
+		Sgemm(false, false, 8, 8, 8, 1, a, 8, a, 8, 0, make([]float32, 64), 8)
+		if got := blasThreads.Load(); got != int64(n) {
+			t.Fatalf("SetThreads(%d): OpenBLAS was given %d threads", n, got)
+		}
+	}
+}
