@@ -102,14 +102,26 @@ func quote(s string) string {
 	return string(b)
 }
 
-// WriteFile writes a safetensors file atomically: the image goes to a
-// temporary file in path's folder, which is synced and renamed over path, so
-// a crash leaves either the old file or the complete new one.
-func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err error) {
+// WriteFile writes a safetensors file atomically (see WriteAtomic), so a
+// crash leaves either the old file or the complete new one.
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
+	err := WriteAtomic(path, func(w io.Writer) error { return Encode(w, tensors, metadata) })
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	return nil
+}
+
+// WriteAtomic writes a file through write: the bytes go (buffered) to a
+// temporary file in path's folder, which is synced and renamed over path,
+// and the folder is then synced, so a crash leaves either the old file or
+// the complete new one. On error the temporary file is removed. Errors name
+// path.
+func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("safetensors: %v", err)
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -118,20 +130,20 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err e
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = Encode(bw, tensors, metadata); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
+	if err = write(bw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("safetensors: %s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %v", err)
+		return err
 	}
 	// Make the rename durable; not every platform can sync a folder.
 	if d, derr := os.Open(dir); derr == nil {
