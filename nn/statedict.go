@@ -71,13 +71,14 @@ func StateDictKeys(m Module) ([]string, error) {
 	return keys, nil
 }
 
-// SaveSafetensors writes m's parameters and buffers to path (atomically:
-// temporary file, fsync, rename). metadata (may be nil) goes to the
-// header's __metadata__.
-func SaveSafetensors(path string, m Module, metadata map[string]string) error {
+// StateTensors returns m's state dict as the safetensors tensors
+// SaveSafetensors writes, in StateDictKeys order: float state as F32,
+// counters as 0-d I64. A caller that writes more (a checkpoint with
+// optimizer state) appends its own tensors and encodes the lot.
+func StateTensors(m Module) ([]safetensors.Tensor, error) {
 	entries, _, err := stateEntries(m)
 	if err != nil {
-		return fmt.Errorf("%v (saving %s)", err, path)
+		return nil, err
 	}
 	ts := make([]safetensors.Tensor, len(entries))
 	for i, e := range entries {
@@ -86,6 +87,17 @@ func SaveSafetensors(path string, m Module, metadata map[string]string) error {
 		} else {
 			ts[i] = safetensors.FromFloat32(e.name, e.value.Shape(), e.value.Data())
 		}
+	}
+	return ts, nil
+}
+
+// SaveSafetensors writes m's parameters and buffers to path (atomically:
+// temporary file, fsync, rename). metadata (may be nil) goes to the
+// header's __metadata__.
+func SaveSafetensors(path string, m Module, metadata map[string]string) error {
+	ts, err := StateTensors(m)
+	if err != nil {
+		return fmt.Errorf("%v (saving %s)", err, path)
 	}
 	return safetensors.WriteFile(path, ts, metadata)
 }
