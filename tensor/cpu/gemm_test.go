@@ -161,6 +161,7 @@ var benchShapes = []struct {
 	{"dcol_576x16384x64", true, false, 576, 16384, 64},
 	{"fwd1x1_64x16384x256", false, false, 64, 16384, 256},
 	{"sq_512", false, false, 512, 512, 512},
+	{"fc6_512x1024x12544_Bt", false, true, 512, 1024, 12544}, // box head fc6: x * W^T
 }
 
 func BenchmarkSgemm(b *testing.B) {
