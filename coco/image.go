@@ -117,24 +117,10 @@ func ToRGB(src image.Image) *RGB {
 		}
 	case *image.RGBA:
 		// Premultiplied: composited on black already.
-		for y := 0; y < h; y++ {
-			row := s.Pix[y*s.Stride : y*s.Stride+4*w]
-			o := y * w * 3
-			for x := 0; x < w; x++ {
-				p[o], p[o+1], p[o+2] = row[4*x], row[4*x+1], row[4*x+2]
-				o += 3
-			}
-		}
+		dropAlpha(s.Pix, s.Stride, w, h, p)
 	case *image.NRGBA:
 		// Drop alpha without compositing, as PIL's convert("RGB").
-		for y := 0; y < h; y++ {
-			row := s.Pix[y*s.Stride : y*s.Stride+4*w]
-			o := y * w * 3
-			for x := 0; x < w; x++ {
-				p[o], p[o+1], p[o+2] = row[4*x], row[4*x+1], row[4*x+2]
-				o += 3
-			}
-		}
+		dropAlpha(s.Pix, s.Stride, w, h, p)
 	default:
 		o := 0
 		for y := r.Min.Y; y < r.Max.Y; y++ {
@@ -146,6 +132,19 @@ func ToRGB(src image.Image) *RGB {
 		}
 	}
 	return out
+}
+
+// dropAlpha copies the RGB bytes of w x h RGBA-layout pixels (rows stride
+// bytes apart) to the packed RGB array dst.
+func dropAlpha(pix []uint8, stride, w, h int, dst []uint8) {
+	for y := 0; y < h; y++ {
+		row := pix[y*stride : y*stride+4*w]
+		o := y * w * 3
+		for x := 0; x < w; x++ {
+			dst[o], dst[o+1], dst[o+2] = row[4*x], row[4*x+1], row[4*x+2]
+			o += 3
+		}
+	}
 }
 
 // Image returns an *image.NRGBA copy (for saving or drawing).
