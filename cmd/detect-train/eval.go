@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("eval", "COCO box/mask AP of a results file, exactly as pycocotools", runEval)
+	register("eval", "COCO box/mask AP of a results file (or of a model: --weights), exactly as pycocotools", runEval)
 }
 
 // runEval implements
