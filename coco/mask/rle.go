@@ -68,21 +68,11 @@ func Encode(m []byte, h, w int) (RLE, error) {
 	if len(m) != h*w {
 		return RLE{}, fmt.Errorf("mask: Encode got %d bytes for a %dx%d mask", len(m), h, w)
 	}
-	cnts := make([]uint32, 0, 16)
-	var p byte
-	var c uint32
+	var rb runBuilder
 	for _, v := range m {
-		if v != 0 {
-			v = 1
-		}
-		if v != p {
-			cnts = append(cnts, c)
-			c, p = 0, v
-		}
-		c++
+		rb.add(v)
 	}
-	cnts = append(cnts, c)
-	return RLE{H: h, W: w, Counts: cnts}, nil
+	return RLE{H: h, W: w, Counts: rb.counts()}, nil
 }
 
 // EncodeRowMajor is Encode for a mask in row-major order (m[y*w+x], the
@@ -94,24 +84,39 @@ func EncodeRowMajor(m []byte, h, w int) (RLE, error) {
 	if len(m) != h*w {
 		return RLE{}, fmt.Errorf("mask: EncodeRowMajor got %d bytes for a %dx%d mask", len(m), h, w)
 	}
-	cnts := make([]uint32, 0, 16)
-	var p byte
-	var c uint32
+	var rb runBuilder
 	for x := 0; x < w; x++ {
 		for i := x; i < len(m); i += w {
-			v := m[i]
-			if v != 0 {
-				v = 1
-			}
-			if v != p {
-				cnts = append(cnts, c)
-				c, p = 0, v
-			}
-			c++
+			rb.add(m[i])
 		}
 	}
-	cnts = append(cnts, c)
-	return RLE{H: h, W: w, Counts: cnts}, nil
+	return RLE{H: h, W: w, Counts: rb.counts()}, nil
+}
+
+// runBuilder turns a stream of mask values, in column-major order, into
+// RLE counts: runs of 0s and 1s alternating, starting with 0s (a leading
+// run of length 0 when the first value is foreground). Any non-zero value
+// is foreground.
+type runBuilder struct {
+	cnts []uint32
+	prev byte   // value of the current run, 0 or 1
+	run  uint32 // its length so far
+}
+
+func (b *runBuilder) add(v byte) {
+	if v != 0 {
+		v = 1
+	}
+	if v != b.prev {
+		b.cnts = append(b.cnts, b.run)
+		b.run, b.prev = 0, v
+	}
+	b.run++
+}
+
+// counts closes the last run and returns the counts.
+func (b *runBuilder) counts() []uint32 {
+	return append(b.cnts, b.run)
 }
 
 // Decode returns the mask in column-major order (m[x*h+y]), 1 for
