@@ -23,11 +23,12 @@ type ConvKernels interface {
 	ChannelSum(db, dy Storage, n, c, hw int)
 
 	// MaxPool2d computes y [N, C, OH, OW] from x [N, C, H, W], overwriting y.
-	// Padding is -inf; ties go to the first maximum in row-major window
-	// order, NaN propagates.
+	// Padding is -inf; NaN propagates.
 	MaxPool2d(g PoolGeom, y, x Storage)
 	// MaxPool2dBackward routes each dy value to the maximum of its window
-	// (recomputed from x), overwriting dx.
+	// (recomputed from x), overwriting dx: the first maximum in row-major
+	// window order, or the last NaN when the window has NaNs (PyTorch's
+	// argmax).
 	MaxPool2dBackward(g PoolGeom, dx, x, dy Storage)
 
 	// UpsampleNearest resizes x [planes, h, w] to y [planes, oh, ow] with

@@ -32,7 +32,7 @@ func (g PoolGeom) Validate(op string) {
 // compiles without branches (comparisons on random data mispredict about
 // half the time) and propagates NaN as PyTorch does. The backward pass
 // recomputes each maximum and routes the gradient to its first occurrence
-// in row-major window order (the first NaN if any), PyTorch's argmax.
+// in row-major window order (the last NaN if any), PyTorch's argmax.
 
 // MaxPool2d computes y, overwriting it.
 func MaxPool2d(g PoolGeom, y, x []float32) {
@@ -86,13 +86,23 @@ func poolPlane(g *PoolGeom, plane, y, dy, dx []float32) {
 				y[oh*OW+ow] = m
 				continue
 			}
-			at, nan := h0*W+w0, m != m
-		find:
-			for h := h0; h < h1; h++ {
-				for w, v := range plane[h*W+w0 : h*W+w1] {
-					if v == m || (nan && v != v) {
-						at = h*W + w0 + w
-						break find
+			at := h0*W + w0
+			if m != m { // PyTorch takes every NaN it meets: the last one wins
+				for h := h0; h < h1; h++ {
+					for w, v := range plane[h*W+w0 : h*W+w1] {
+						if v != v {
+							at = h*W + w0 + w
+						}
+					}
+				}
+			} else {
+			find:
+				for h := h0; h < h1; h++ {
+					for w, v := range plane[h*W+w0 : h*W+w1] {
+						if v == m {
+							at = h*W + w0 + w
+							break find
+						}
 					}
 				}
 			}
