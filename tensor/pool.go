@@ -7,7 +7,8 @@ import "fmt"
 // OH = (H + 2*padding - kernel)/stride + 1. Padding is -inf and may be at
 // most half the kernel; a zero stride entry means 1 (as everywhere in this
 // package; torch's default stride = kernel must be passed explicitly).
-// The gradient goes to the first maximum of each window (row-major order).
+// The gradient goes to the first maximum of each window (row-major order),
+// or to its last NaN when it has NaNs, as in PyTorch.
 func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	for i := 0; i < 2; i++ {
 		if stride[i] == 0 {
