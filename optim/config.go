@@ -63,8 +63,9 @@ type GCConfig struct {
 	Placement string `yaml:"placement" json:"placement"`
 	// ConvTranspose is "output" (also when empty) or "input".
 	ConvTranspose string `yaml:"conv_transpose" json:"conv_transpose"`
-	// ConvTransposeGroups gives the groups of grouped conv-transpose weights
-	// by parameter name (nn.Param does not carry it); absent means 1.
+	// ConvTransposeGroups overrides, by parameter name, the groups of a
+	// conv-transpose weight, which otherwise come from nn.Param.Groups
+	// (needed only for parameters built without it).
 	ConvTransposeGroups map[string]int `yaml:"conv_transpose_groups,omitempty" json:"conv_transpose_groups,omitempty"`
 }
 

@@ -167,7 +167,7 @@ func TestGCEligibility(t *testing.T) {
 		cfg.GC = c.gc
 		var infos []ParamInfo
 		for _, p := range params {
-			infos = append(infos, ParamInfo{p.name, p.kind, p.shape})
+			infos = append(infos, ParamInfo{Name: p.name, Kind: p.kind, Shape: p.shape})
 		}
 		pl, err := makePlan(&cfg, infos)
 		if err != nil {
@@ -228,5 +228,46 @@ func TestSingleValueRowsSkippedWithWarning(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Errorf("warnings repeated during steps: %q", got)
+	}
+}
+
+// A grouped conv-transpose weight built by package nn carries its groups in
+// nn.Param.Groups: GC must centralize each output channel over the input
+// channels of its own group without any configuration.
+func TestGroupedConvTransposeFromParam(t *testing.T) {
+	const cin, coutG, khw, groups = 6, 2, 9, 3
+	cinG := cin / groups
+	mk := func() *nn.Param {
+		p := newParam("w", nn.KindConvTranspose, []int{cin, coutG, 3, 3}, 5)
+		p.Groups = groups
+		return p
+	}
+	cfg := DefaultConfig()
+	cfg.LR, cfg.WeightDecay, cfg.Momentum, cfg.ClipNorm = 1, 0, 0, 0
+	p := mk()
+	before := append([]float32(nil), p.Value.Data()...)
+	runSteps(t, []*nn.Param{p}, cfg, 1, 3)
+	after := p.Value.Data()
+	for g := 0; g < groups; g++ {
+		for j := 0; j < coutG; j++ {
+			var s float64
+			for r := 0; r < cinG; r++ {
+				off := ((g*cinG+r)*coutG + j) * khw
+				for k := off; k < off+khw; k++ {
+					s += float64(before[k]) - float64(after[k])
+				}
+			}
+			if math.Abs(s) > 1e-5 {
+				t.Errorf("group %d output channel %d: update sums to %g, want 0 (centralized within the group)", g, j, s)
+			}
+		}
+	}
+	// The config override gives the same layout.
+	q := mk()
+	q.Groups = 0
+	cfg.GC.ConvTransposeGroups = map[string]int{"w": groups}
+	runSteps(t, []*nn.Param{q}, cfg, 1, 3)
+	if !sameBits(q.Value.Data(), after) {
+		t.Error("conv_transpose_groups override and nn.Param.Groups disagree")
 	}
 }

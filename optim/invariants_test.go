@@ -10,12 +10,12 @@ import (
 // GC.md's invariants, checked in float64 through the same kernels.
 
 var invParams = []ParamInfo{
-	{"backbone.body.conv1.weight", nn.KindConv, []int{6, 3, 3, 3}},
-	{"backbone.body.bn1.weight", nn.KindNorm, []int{6}},
-	{"rpn.head.conv.weight", nn.KindConv, []int{4, 6, 3, 3}},
-	{"rpn.head.conv.bias", nn.KindBias, []int{4}},
-	{"roi_heads.mask_predictor.conv5_mask.weight", nn.KindConvTranspose, []int{4, 3, 2, 2}},
-	{"roi_heads.box_head.fc6.weight", nn.KindLinear, []int{5, 20}},
+	{Name: "backbone.body.conv1.weight", Kind: nn.KindConv, Shape: []int{6, 3, 3, 3}},
+	{Name: "backbone.body.bn1.weight", Kind: nn.KindNorm, Shape: []int{6}},
+	{Name: "rpn.head.conv.weight", Kind: nn.KindConv, Shape: []int{4, 6, 3, 3}},
+	{Name: "rpn.head.conv.bias", Kind: nn.KindBias, Shape: []int{4}},
+	{Name: "roi_heads.mask_predictor.conv5_mask.weight", Kind: nn.KindConvTranspose, Shape: []int{4, 3, 2, 2}},
+	{Name: "roi_heads.box_head.fc6.weight", Kind: nn.KindLinear, Shape: []int{5, 20}},
 }
 
 // maxMeanDrift runs steps and returns, over GC'd parameters, the largest

@@ -75,7 +75,7 @@ func New(params []*nn.Param, cfg Config, opts Options) (*Optimizer, error) {
 			return nil, fmt.Errorf("optim: parameter %s lives on backend %s; the optimizer updates host memory and needs the cpu backend", p.Name, b)
 		}
 		train = append(train, p)
-		infos = append(infos, ParamInfo{Name: p.Name, Kind: p.Kind, Shape: append([]int(nil), p.Value.Shape()...)})
+		infos = append(infos, ParamInfo{Name: p.Name, Kind: p.Kind, Shape: append([]int(nil), p.Value.Shape()...), Groups: p.Groups})
 	}
 	pl, err := makePlan(&cfg, infos)
 	if err != nil {

@@ -13,6 +13,10 @@ type ParamInfo struct {
 	Name  string
 	Kind  nn.Kind
 	Shape []int
+	// Groups is the groups of a grouped conv-transpose weight (nn.Param's
+	// Groups; 0 or 1: not grouped). GCConfig.ConvTransposeGroups overrides
+	// it by name.
+	Groups int
 }
 
 // plannedParam is a parameter with its group and GC layout decided.
@@ -136,7 +140,11 @@ func makePlan(cfg *Config, infos []ParamInfo) (*plan, error) {
 			}
 		}
 		want := gcWanted(&cfg.GC, in.Name, in.Kind)
-		layout, warn := planGC(in.Name, in.Kind, in.Shape, want, cfg.GC.ConvTranspose, cfg.GC.ConvTransposeGroups[in.Name])
+		groups := in.Groups
+		if g, ok := cfg.GC.ConvTransposeGroups[in.Name]; ok {
+			groups = g
+		}
+		layout, warn := planGC(in.Name, in.Kind, in.Shape, want, cfg.GC.ConvTranspose, groups)
 		if warn != "" {
 			pl.warnings = append(pl.warnings, warn)
 		}
