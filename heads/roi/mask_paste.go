@@ -136,7 +136,9 @@ func linearWeights(in, out, from, to int) []lin {
 // y+0.5) of the window [floor(x0)-1, ceil(x1)+1) x [floor(y0)-1,
 // ceil(y1)+1) (clipped to the image) maps to grid coordinates
 // g = (c - x0)/(x1 - x0)*2 - 1, sampled bilinearly from the m x m mask as
-// grid_sample (align_corners = false, zeros outside) does.
+// grid_sample (align_corners = false, zeros outside) does. As in
+// detectron2, nothing outside the window is pasted; bilinear samples there
+// would be non-zero only for boxes wider (or taller) than 2m pixels.
 func pasteDetectron2(probs []float32, m int, b [4]float32, h, w int) Pasted {
 	p := Pasted{H: h, W: w,
 		X0: max(int(math.Floor(float64(b[0])))-1, 0), Y0: max(int(math.Floor(float64(b[1])))-1, 0),
