@@ -16,6 +16,11 @@
 // by the data pipeline (coco.Collate with SizeDivisibility); FromBatch
 // turns a coco.Batch into an ImageList and ground truth.
 //
+// Mask R-CNN is the same model with Config.Mask set (Detectron2MaskRCNNConfig,
+// TorchvisionMaskRCNNConfig): the RoI heads gain the mask branch, Loss adds
+// loss_mask and Predict returns each detection's mask as a COCO RLE of the
+// original image.
+//
 // Configuration: Detectron2Config is the default (detectron2's R50-FPN 1x);
 // TorchvisionConfig reproduces torchvision 0.14's fasterrcnn_resnet50_fpn,
 // and every difference between the two is a field of the sub-configs

@@ -23,6 +23,14 @@
 // and matched ground truth, which a mask head (Mask R-CNN) needs to build
 // its targets from the same sample.
 //
+// Mask R-CNN (mask*.go): Heads.AddMaskBranch adds "mask_head" (4 x conv3x3
+// + ReLU on 14x14 pooled RoIs) and "mask_predictor" (2x2 transposed conv
+// to 28x28, 1x1 logits per class); in training the positives' mask targets
+// (MaskTargets, torchvision's or detectron2's rule) give Losses.Mask
+// (MaskLoss); in inference each detection gets the mask probabilities of
+// its class (Detections.MaskProbs), which PasteMask turns into a COCO RLE of
+// the image (torchvision's or detectron2's paste).
+//
 // Defaults follow detectron2's R50-FPN 1x; TorchvisionConfig reproduces
 // torchvision 0.14 (smooth L1 with beta 1/9, boxes smaller than 0.01 px
 // dropped at inference, default Linear initialization).

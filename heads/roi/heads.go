@@ -28,9 +28,9 @@ type Pooler interface {
 	Pool(features []*tensor.Tensor, boxes []box.Boxes, sizes []rpn.ImageSize) *tensor.Tensor
 }
 
-// Heads is the box branch of the RoI heads (torchvision's RoIHeads without
-// masks): children "box_head" and "box_predictor"; the pooler has no
-// parameters. The mode comes from nn (Train(false) for inference).
+// Heads is the RoI heads (torchvision's RoIHeads): children "box_head" and
+// "box_predictor", and with AddMaskBranch "mask_head" and "mask_predictor";
+// the poolers have no parameters. The mode comes from nn (Train(false) for inference).
 type Heads struct {
 	nn.Container
 	BoxHead      *TwoMLPHead
