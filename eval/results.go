@@ -156,8 +156,10 @@ func prepareOne(gt *GT, d *Detection, i int, boxMode bool, iouType IoUType, o *d
 		if s.H != h || s.W != w {
 			return fmt.Errorf("eval: result %d (image %d) mask is %dx%d, image is %dx%d", i, d.ImageID, s.H, s.W, h, w)
 		}
-		if err := s.Validate(); !d.checked && err != nil {
-			return fmt.Errorf("eval: result %d (image %d): %w", i, d.ImageID, err)
+		if !d.checked { // built by the caller, not by ParseResults
+			if err := s.Validate(); err != nil {
+				return fmt.Errorf("eval: result %d (image %d): %w", i, d.ImageID, err)
+			}
 		}
 	}
 	if boxMode {
