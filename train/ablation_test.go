@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"github.com/gcdet/gcdet/coco"
+	"github.com/gcdet/gcdet/coco/mask"
+	"github.com/gcdet/gcdet/eval"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -96,5 +99,27 @@ func TestCategoriesInLabelOrder(t *testing.T) {
 	c := Categories(d)
 	if len(c) != 2 || c[0].ID != 2 || c[0].Name != "a" || c[1].ID != 7 || c[1].Name != "b" {
 		t.Errorf("categories %+v", c)
+	}
+}
+
+// TestResultsFileReadsBack: a results file with masks is read by eval's
+// own parser to the same detections.
+func TestResultsFileReadsBack(t *testing.T) {
+	gt, err := eval.ParseGT([]byte(`{"images":[{"id":1,"width":4,"height":3}],"annotations":[],"categories":[{"id":5,"name":"a"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := mask.EncodeRowMajor([]byte{0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0}, 3, 4)
+	dets := []eval.Detection{{ImageID: 1, CategoryID: 5, BBox: []float64{1, 0, 2, 2}, Score: 0.75, Segmentation: &m}}
+	p := filepath.Join(t.TempDir(), "r.json")
+	if err := WriteResults(p, dets, true); err != nil {
+		t.Fatal(err)
+	}
+	back, err := eval.LoadResults(p, gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != 1 || back[0].Score != 0.75 || back[0].Segmentation == nil || back[0].Segmentation.Area() != 4 {
+		t.Fatalf("read back %+v", back)
 	}
 }

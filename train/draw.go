@@ -27,9 +27,18 @@ var palette = []color.NRGBA{
 
 // DrawDetections draws the detections scoring at least thresh on img:
 // the mask (tinted, outlined) when there is one, a 2-pixel box in the
-// class's color and "name score" above it. names[k-1]
-// names label k.
-func DrawDetections(img *image.NRGBA, d roi.Detections, names []string, thresh float64) int {
+// class's color and "name score" above it. names[k-1] names label k.
+// Images smaller than 400 pixels are first enlarged (nearest neighbour,
+// up to 4x) so the labels stay readable; the image drawn on is returned.
+func DrawDetections(img *image.NRGBA, d roi.Detections, names []string, thresh float64) (*image.NRGBA, int) {
+	s := 1
+	if side := max(img.Rect.Dx(), img.Rect.Dy()); side > 0 && side < 400 {
+		s = min(4, (400+side-1)/side)
+	}
+	orig := img
+	if s > 1 {
+		img = upscale(img, s)
+	}
 	drawn := 0
 	for k := d.Len() - 1; k >= 0; k-- { // best last, on top
 		if float64(d.Scores[k]) < thresh {
@@ -37,10 +46,11 @@ func DrawDetections(img *image.NRGBA, d roi.Detections, names []string, thresh f
 		}
 		l := int(d.Labels[k])
 		col := palette[(l-1+len(palette))%len(palette)]
-		if k < len(d.Masks) {
-			blendMask(img, d.Masks[k], col)
+		if k < len(d.Masks) && d.Masks[k].H == orig.Rect.Dy() && d.Masks[k].W == orig.Rect.Dx() {
+			blendMask(img, d.Masks[k], col, s)
 		}
 		x1, y1, x2, y2 := d.Boxes.At(k)
+		x1, y1, x2, y2 = x1*float32(s), y1*float32(s), x2*float32(s), y2*float32(s)
 		rect(img, int(x1+0.5), int(y1+0.5), int(x2+0.5)-1, int(y2+0.5)-1, col)
 		name := fmt.Sprintf("%d", l)
 		if l >= 1 && l <= len(names) {
@@ -49,7 +59,19 @@ func DrawDetections(img *image.NRGBA, d roi.Detections, names []string, thresh f
 		label(img, int(x1+0.5), int(y1+0.5), fmt.Sprintf("%s %.2f", name, d.Scores[k]), col)
 		drawn++
 	}
-	return drawn
+	return img, drawn
+}
+
+// upscale enlarges img s times with nearest-neighbour sampling.
+func upscale(img *image.NRGBA, s int) *image.NRGBA {
+	b := img.Rect
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx()*s, b.Dy()*s))
+	for y := 0; y < out.Rect.Dy(); y++ {
+		for x := 0; x < out.Rect.Dx(); x++ {
+			out.SetNRGBA(x, y, img.NRGBAAt(b.Min.X+x/s, b.Min.Y+y/s))
+		}
+	}
+	return out
 }
 
 func rect(img *image.NRGBA, x1, y1, x2, y2 int, c color.NRGBA) {
@@ -124,8 +146,7 @@ func DrawPredictions(ctx context.Context, ev *Evaluator, m *detector.Generalized
 		if err != nil {
 			return err
 		}
-		img := rgb.Image()
-		DrawDetections(img, d, names, thresh)
+		img, _ := DrawDetections(rgb.Image(), d, names, thresh)
 		base := strings.TrimSuffix(filepath.Base(s.FileName), filepath.Ext(s.FileName))
 		p := filepath.Join(dir, base+"_pred.png")
 		if err := SavePNG(p, img); err != nil {

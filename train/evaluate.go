@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -209,9 +210,11 @@ func WriteResults(path string, dets []eval.Detection, masks bool) error {
 			out[i].Segmentation = &rleJSON{Size: [2]int{d.Segmentation.H, d.Segmentation.W}, Counts: d.Segmentation.Compressed()}
 		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // RLE counts hold '<', '>' and '&'
+	if err := enc.Encode(out); err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -7,11 +7,12 @@ import (
 	"github.com/gcdet/gcdet/coco/mask"
 )
 
-// blendMask tints the pixels of m (an RLE of the image's size) with c at
-// 45% opacity and outlines them; a mask of another size is skipped.
-func blendMask(img *image.NRGBA, m mask.RLE, c color.NRGBA) {
+// blendMask tints the pixels of m with c at 45% opacity and outlines
+// them, on img, which is the mask's image enlarged s times; a mask of
+// another size is skipped.
+func blendMask(img *image.NRGBA, m mask.RLE, c color.NRGBA, s int) {
 	b := img.Rect
-	if m.H != b.Dy() || m.W != b.Dx() {
+	if m.H*s != b.Dy() || m.W*s != b.Dx() {
 		return
 	}
 	bits, err := m.DecodeRowMajor()
@@ -19,15 +20,17 @@ func blendMask(img *image.NRGBA, m mask.RLE, c color.NRGBA) {
 		return
 	}
 	const a = 0.45
-	for y := 0; y < m.H; y++ {
-		for x := 0; x < m.W; x++ {
+	for yy := 0; yy < b.Dy(); yy++ {
+		for xx := 0; xx < b.Dx(); xx++ {
+			x, y := xx/s, yy/s
 			if bits[y*m.W+x] == 0 {
 				continue
 			}
-			i := img.PixOffset(b.Min.X+x, b.Min.Y+y)
+			i := img.PixOffset(b.Min.X+xx, b.Min.Y+yy)
 			p := img.Pix[i : i+3]
 			edge := x == 0 || y == 0 || x == m.W-1 || y == m.H-1 ||
-				bits[y*m.W+x-1] == 0 || bits[y*m.W+x+1] == 0 || bits[(y-1)*m.W+x] == 0 || bits[(y+1)*m.W+x] == 0
+				(xx%s == 0 && bits[y*m.W+x-1] == 0) || (xx%s == s-1 && bits[y*m.W+x+1] == 0) ||
+				(yy%s == 0 && bits[(y-1)*m.W+x] == 0) || (yy%s == s-1 && bits[(y+1)*m.W+x] == 0)
 			if edge {
 				p[0], p[1], p[2] = c.R, c.G, c.B
 				continue

@@ -90,8 +90,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			}
 			results = append(results, r)
 		}
-		canvas := img.Image()
-		n := train.DrawDetections(canvas, dets, p.Names(), *thresh)
+		canvas, n := train.DrawDetections(img.Image(), dets, p.Names(), *thresh)
 		base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 		dst := filepath.Join(*out, base+"_pred.png")
 		if err := train.SavePNG(dst, canvas); err != nil {
