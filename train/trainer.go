@@ -408,6 +408,9 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		}
 		if p := cfg.Train.EvalPeriod; p > 0 && done%p == 0 && done < r.maxIter {
 			if _, err := r.evaluate(ctx, done, trainSeconds(), false); err != nil {
+				if ctx.Err() != nil { // Ctrl-C during the evaluation
+					return r.interrupt(res, done, trainSeconds())
+				}
 				return nil, err
 			}
 		}
@@ -428,6 +431,10 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 	r.prog.clear()
 	ev, err := r.evaluate(ctx, r.maxIter, res.TrainSeconds, true)
 	if err != nil {
+		if ctx.Err() != nil { // Ctrl-C during the final evaluation: --resume evaluates again
+			r.log.Warn().Str("checkpoint", final).Msg("interrupted during the final evaluation")
+			return res, ErrInterrupted
+		}
 		return nil, err
 	}
 	res.Eval = ev
