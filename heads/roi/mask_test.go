@@ -428,4 +428,21 @@ func TestHeadsForwardMasks(t *testing.T) {
 	if off == 0 {
 		t.Error("no detections to check")
 	}
+
+	// No proposals at all: no detections, empty masks.
+	tensor.NoGrad(func() {
+		inf, err = h.Forward(Input{Features: feats, Proposals: []box.Boxes{{}, {}}, Sizes: sizes})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range inf.Detections {
+		if d.Len() != 0 || len(d.MaskProbs) != 0 || d.MaskSize != 28 {
+			t.Errorf("image %d without proposals: %+v", i, d)
+		}
+		d.PasteMasks(10, 10, TorchvisionPaste, 0.5, false)
+		if len(d.Masks) != 0 {
+			t.Errorf("image %d: %d pasted masks", i, len(d.Masks))
+		}
+	}
 }
