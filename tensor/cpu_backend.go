@@ -37,12 +37,7 @@ func (cpuBackend) Fill(s Storage, v float32) {
 }
 
 func (cpuBackend) AddInPlace(dst, src Storage) {
-	d, s := f(dst), f(src)
-	cpu.Parallel(len(d), 1<<15, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			d[i] += s[i]
-		}
-	})
+	cpu.AddTo(f(dst), f(src))
 }
 
 func (cpuBackend) Unary(op UnaryOp, dst, src Storage) {

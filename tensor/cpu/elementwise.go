@@ -135,67 +135,11 @@ func binaryRun(op BinOp, d, a []float32, ia, sa int, b []float32, ib, sb int) {
 	m := len(d)
 	switch {
 	case sa == 1 && sb == 1:
-		a, b = a[ia:ia+m], b[ib:ib+m]
-		switch op {
-		case BinAdd:
-			for i := range d {
-				d[i] = a[i] + b[i]
-			}
-		case BinSub:
-			for i := range d {
-				d[i] = a[i] - b[i]
-			}
-		case BinMul:
-			for i := range d {
-				d[i] = a[i] * b[i]
-			}
-		case BinDiv:
-			for i := range d {
-				d[i] = a[i] / b[i]
-			}
-		}
+		binVV(op, d, a[ia:ia+m], b[ib:ib+m])
 	case sa == 1 && sb == 0:
-		a = a[ia : ia+m]
-		v := b[ib]
-		switch op {
-		case BinAdd:
-			for i := range d {
-				d[i] = a[i] + v
-			}
-		case BinSub:
-			for i := range d {
-				d[i] = a[i] - v
-			}
-		case BinMul:
-			for i := range d {
-				d[i] = a[i] * v
-			}
-		case BinDiv:
-			for i := range d {
-				d[i] = a[i] / v
-			}
-		}
+		binVS(op, d, a[ia:ia+m], b[ib])
 	case sa == 0 && sb == 1:
-		v := a[ia]
-		b = b[ib : ib+m]
-		switch op {
-		case BinAdd:
-			for i := range d {
-				d[i] = v + b[i]
-			}
-		case BinSub:
-			for i := range d {
-				d[i] = v - b[i]
-			}
-		case BinMul:
-			for i := range d {
-				d[i] = v * b[i]
-			}
-		case BinDiv:
-			for i := range d {
-				d[i] = v / b[i]
-			}
-		}
+		binSV(op, d, a[ia], b[ib:ib+m])
 	default:
 		switch op {
 		case BinAdd:
@@ -228,12 +172,14 @@ func binaryRun(op BinOp, d, a []float32, ia, sa int, b []float32, ib, sb int) {
 
 // Affine sets dst[i] = src[i]*scale + shift.
 func Affine(dst, src []float32, scale, shift float32) {
-	Parallel(len(dst), elemGrain, func(lo, hi int) {
-		d, s := dst[lo:hi], src[lo:hi]
-		for i := range d {
-			d[i] = s[i]*scale + shift
-		}
-	})
+	src = src[:len(dst)]
+	Parallel(len(dst), elemGrain, func(lo, hi int) { scaleShiftVec(dst[lo:hi], src[lo:hi], scale, shift) })
+}
+
+// AddTo sets dst[i] += src[i] (equal lengths).
+func AddTo(dst, src []float32) {
+	src = src[:len(dst)]
+	Parallel(len(dst), elemGrain, func(lo, hi int) { binVV(BinAdd, dst[lo:hi], dst[lo:hi], src[lo:hi]) })
 }
 
 // StridedCopy copies an n-d block of the given shape: the element at index

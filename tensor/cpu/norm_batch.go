@@ -127,9 +127,7 @@ func BatchNormBackward(dx, dweight, dbias, dy, x []float32, n, c, hw int, mean, 
 			if !batchStats {
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
-					for j, g := range dy[off : off+hw] {
-						dx[off+j] = g * k
-					}
+					binVS(BinMul, dx[off:off+hw], dy[off:off+hw], k)
 				}
 				continue
 			}
@@ -139,9 +137,7 @@ func BatchNormBackward(dx, dweight, dbias, dy, x []float32, n, c, hw int, mean, 
 			mu32 := float32(mu)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				for j, g := range dy[off : off+hw] {
-					dx[off+j] = g*k - a - (x[off+j]-mu32)*b
-				}
+				bnDxVec(dx[off:off+hw], dy[off:off+hw], x[off:off+hw], k, a, mu32, b)
 			}
 		}
 	})

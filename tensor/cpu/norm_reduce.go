@@ -1,13 +1,19 @@
 package cpu
 
-// Reductions shared by the norm kernels. Each keeps four float64
-// accumulators so consecutive additions do not wait on each other (a single
-// accumulator is bound by the add latency, about four times slower).
+// Reductions shared by the norm kernels. With AVX2 the bulk runs in
+// elementwise_amd64.s (four 4-lane float64 accumulators); the portable loops
+// keep four float64 accumulators so consecutive additions do not wait on
+// each other (a single accumulator is bound by the add latency, about four
+// times slower).
 
 // normSum returns the sum of v.
 func normSum(v []float32) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
+	if haveAsmElem && len(v) >= 16 {
+		i = len(v) &^ 15
+		s0 = sumAVX(&v[0], i)
+	}
 	for ; i+4 <= len(v); i += 4 {
 		s0 += float64(v[i])
 		s1 += float64(v[i+1])
@@ -24,6 +30,10 @@ func normSum(v []float32) float64 {
 func normSumSqDev(v []float32, mu float64) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
+	if haveAsmElem && len(v) >= 16 {
+		i = len(v) &^ 15
+		s0 = sumSqDevAVX(&v[0], i, mu)
+	}
 	for ; i+4 <= len(v); i += 4 {
 		d0, d1 := float64(v[i])-mu, float64(v[i+1])-mu
 		d2, d3 := float64(v[i+2])-mu, float64(v[i+3])-mu
@@ -44,6 +54,10 @@ func normSumDyDev(dy, x []float32, mu float64) (sumDy, sumDyDev float64) {
 	x = x[:len(dy)]
 	var a0, a1, b0, b1 float64
 	i := 0
+	if haveAsmElem && len(dy) >= 16 {
+		i = len(dy) &^ 15
+		a0, b0 = sumDyDevAVX(&dy[0], &x[0], i, mu)
+	}
 	for ; i+2 <= len(dy); i += 2 {
 		g0, g1 := float64(dy[i]), float64(dy[i+1])
 		a0 += g0
@@ -60,9 +74,4 @@ func normSumDyDev(dy, x []float32, mu float64) (sumDy, sumDyDev float64) {
 }
 
 // normScaleShift sets y[i] = x[i]*scale + shift.
-func normScaleShift(y, x []float32, scale, shift float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = v*scale + shift
-	}
-}
+func normScaleShift(y, x []float32, scale, shift float32) { scaleShiftVec(y, x, scale, shift) }

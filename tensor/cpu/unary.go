@@ -2,30 +2,19 @@ package cpu
 
 import "math"
 
-// Relu sets dst[i] = max(src[i], 0).
+// Relu sets dst[i] = src[i] where src[i] > 0, else +0 (NaN and -0 give
+// +0). Branch-free (a sign test mispredicts half the time on activations).
 func Relu(dst, src []float32) {
-	Parallel(len(dst), 1<<15, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if v := src[i]; v > 0 {
-				dst[i] = v
-			} else {
-				dst[i] = 0
-			}
-		}
-	})
+	dst = dst[:len(src)]
+	Parallel(len(src), elemGrain, func(lo, hi int) { reluVec(dst[lo:hi], src[lo:hi]) })
 }
 
-// ReluBackward sets dx[i] = dy[i] where x[i] > 0, else 0.
+// ReluBackward sets dx[i] = dy[i] where x[i] > 0, else +0. x may be the
+// relu's input or its output (both are positive at the same places), so a
+// caller can keep the output alone.
 func ReluBackward(dx, x, dy []float32) {
-	Parallel(len(dx), 1<<15, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if x[i] > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		}
-	})
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	Parallel(len(x), elemGrain, func(lo, hi int) { reluGradVec(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
 }
 
 // Sigmoid sets dst[i] = 1/(1+exp(-src[i])), stable for large |x|.
