@@ -32,6 +32,10 @@ type Backend interface {
 	Unary(op UnaryOp, dst, src Storage)
 	// UnaryBackward computes dx for an elementwise function given the
 	// forward input x, the forward output y and the output gradient dy.
+	// Each op reads only one of x and y (relu, sigmoid, exp, sqrt, tanh: y;
+	// log, abs: x; neg: neither) and the caller may pass that storage in
+	// both places, or dy for neg. Relu's y is read as its mask (y > 0
+	// exactly where x > 0).
 	UnaryBackward(op UnaryOp, dx, x, y, dy Storage)
 
 	// Kernel groups, one file each (backend_<group>.go), so the op set can

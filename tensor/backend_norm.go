@@ -25,7 +25,9 @@ type NormKernels interface {
 	// output gradient dy. With batchStats the mean and invstd are functions
 	// of x (training mode) and dx includes the terms through them; otherwise
 	// they are constants (eval, frozen). Any of dx, dweight, dbias may be nil
-	// to skip it; weight nil means 1.
+	// to skip it; weight nil means 1. Without batchStats, dweight and dbias,
+	// dx = dy*weight*invstd reads neither x nor mean (callers may pass any
+	// storage of their sizes).
 	BatchNormBackward(dx, dweight, dbias, dy, x Storage, n, c, hw int, mean, invstd, weight Storage, batchStats bool)
 
 	// GroupNormForward normalizes each of the groups channel groups of each

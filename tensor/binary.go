@@ -44,41 +44,51 @@ func binary(name string, op BinaryOp, a, b *Tensor) *Tensor {
 	shape := broadcastShapes(name, a.shape, b.shape)
 	out := newOn(be, shape)
 	be.Binary(op, out.buf, a.buf, b.buf, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape))
-	return record(name, out, func(g *Tensor) []*Tensor {
-		var ga, gb *Tensor
-		switch op {
-		case OpAdd:
-			if a.requiresGrad {
-				ga = sumToShape(g, a.shape)
+	// The closures capture only what each gradient reads: Add and Sub no
+	// operand at all, so intermediates summed here are not kept alive.
+	as, bs := a.shape, b.shape
+	wantA, wantB := wantsGrad(a), wantsGrad(b)
+	var backward func(g *Tensor) []*Tensor
+	switch op {
+	case OpAdd, OpSub:
+		backward = func(g *Tensor) []*Tensor {
+			var ga, gb *Tensor
+			if wantA() {
+				ga = sumToShape(g, as)
 			}
-			if b.requiresGrad {
-				gb = sumToShape(g, b.shape)
+			if wantB() {
+				gb = sumToShape(g, bs)
+				if op == OpSub {
+					gb = Neg(gb)
+				}
 			}
-		case OpSub:
-			if a.requiresGrad {
-				ga = sumToShape(g, a.shape)
-			}
-			if b.requiresGrad {
-				gb = Neg(sumToShape(g, b.shape))
-			}
-		case OpMul:
-			if a.requiresGrad {
-				ga = sumToShape(Mul(g, b), a.shape)
-			}
-			if b.requiresGrad {
-				gb = sumToShape(Mul(g, a), b.shape)
-			}
-		case OpDiv:
-			if a.requiresGrad {
-				ga = sumToShape(Div(g, b), a.shape)
-			}
-			if b.requiresGrad {
-				// d(a/b)/db = -(a/b)/b = -out/b
-				gb = Neg(sumToShape(Div(Mul(g, out), b), b.shape))
-			}
+			return []*Tensor{ga, gb}
 		}
-		return []*Tensor{ga, gb}
-	}, a, b)
+	case OpMul:
+		backward = func(g *Tensor) []*Tensor {
+			var ga, gb *Tensor
+			if wantA() {
+				ga = sumToShape(Mul(g, b), as)
+			}
+			if wantB() {
+				gb = sumToShape(Mul(g, a), bs)
+			}
+			return []*Tensor{ga, gb}
+		}
+	case OpDiv:
+		backward = func(g *Tensor) []*Tensor {
+			var ga, gb *Tensor
+			if wantA() {
+				ga = sumToShape(Div(g, b), as)
+			}
+			if wantB() {
+				// d(a/b)/db = -(a/b)/b = -out/b
+				gb = Neg(sumToShape(Div(Mul(g, out), b), bs))
+			}
+			return []*Tensor{ga, gb}
+		}
+	}
+	return record(name, out, backward, a, b)
 }
 
 // sameBackend returns the backend shared by the non-nil tensors and panics,

@@ -56,7 +56,7 @@ func (cpuBackend) Unary(op UnaryOp, dst, src Storage) {
 func (cpuBackend) UnaryBackward(op UnaryOp, dx, x, y, dy Storage) {
 	switch op {
 	case OpRelu:
-		cpu.ReluBackward(f(dx), f(x), f(dy))
+		cpu.ReluBackward(f(dx), f(y), f(dy))
 	case OpSigmoid:
 		d, yy, g := f(dx), f(y), f(dy)
 		cpu.Parallel(len(d), 1<<15, func(lo, hi int) {
@@ -88,4 +88,15 @@ func cpuUnaryKind(op UnaryOp) cpu.UnaryKind {
 		return cpu.UTanh
 	}
 	panic(fmt.Sprintf("tensor: cpu backend lacks unary op %d", op))
+}
+
+// storageKey identifies a storage's memory for the tape's ownership
+// tracking (autograd.go): the address of its first element on the CPU
+// backend; nil when unknown (empty or another backend's storage), which
+// makes the tape copy rather than adopt.
+func storageKey(s Storage) *float32 {
+	if c, ok := s.(cpuStorage); ok && len(c) > 0 {
+		return &c[0]
+	}
+	return nil
 }

@@ -112,10 +112,13 @@ func FrozenBatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, eps flo
 		w = b.Alloc(c)
 		b.Copy(w, weight.buf)
 	}
+	// The closure keeps neither x nor the output: with constant statistics
+	// dx = dy*scale reads neither (dy stands in for x, which the kernel
+	// does not read then, and invstd for the mean).
+	shape := x.shape
 	return record(op, out, func(g *Tensor) []*Tensor {
-		dx := newOn(b, cloneInts(x.shape))
-		// mean is irrelevant for dx when the statistics are constants.
-		b.BatchNormBackward(dx.buf, nil, nil, g.buf, x.buf, n, c, hw, invstd, invstd, w, false)
+		dx := newOn(b, cloneInts(shape))
+		b.BatchNormBackward(dx.buf, nil, nil, g.buf, g.buf, n, c, hw, invstd, invstd, w, false)
 		return []*Tensor{dx}
 	}, x)
 }

@@ -57,8 +57,9 @@ func RoIAlign(x, rois *Tensor, o RoIAlignOpts) *Tensor {
 		be.RoIAlign(g, out.buf, x.buf, rois.buf)
 	}
 	r := rois.Clone() // the backward pass must see the RoIs of the forward pass
+	xs := x.shape     // not x: the gradient does not read it
 	return record("RoIAlign", out, func(dy *Tensor) []*Tensor {
-		dx := newOn(be, cloneInts(x.shape))
+		dx := newOn(be, cloneInts(xs))
 		if g.K > 0 {
 			be.RoIAlignBackward(g, dx.buf, dy.buf, r.buf)
 		}

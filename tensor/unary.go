@@ -1,13 +1,28 @@
 package tensor
 
-// unary applies an elementwise function with its derivative.
+// unary applies an elementwise function with its derivative. The backward
+// closure keeps only the storage the derivative reads: the output for relu
+// (positive exactly where the input is), sigmoid, exp, sqrt and tanh; the
+// input for log and abs; nothing for neg.
 func unary(name string, op UnaryOp, x *Tensor) *Tensor {
 	b := x.Backend()
 	out := newOn(b, cloneInts(x.shape))
 	b.Unary(op, out.buf, x.buf)
+	var saved Storage
+	switch op {
+	case OpRelu, OpSigmoid, OpExp, OpSqrt, OpTanh:
+		saved = out.buf
+	case OpLog, OpAbs:
+		saved = x.buf
+	}
+	shape := x.shape
 	return record(name, out, func(g *Tensor) []*Tensor {
-		dx := newOn(b, cloneInts(x.shape))
-		b.UnaryBackward(op, dx.buf, x.buf, out.buf, g.buf)
+		dx := newOn(b, cloneInts(shape))
+		s := saved
+		if s == nil {
+			s = g.buf
+		}
+		b.UnaryBackward(op, dx.buf, s, s, g.buf)
 		return []*Tensor{dx}
 	}, x)
 }

@@ -22,8 +22,9 @@ func UpsampleNearest(x *Tensor, outH, outW int) *Tensor {
 	be := x.Backend()
 	out := newOn(be, shape)
 	be.UpsampleNearest(out.buf, x.buf, planes, h, w, outH, outW)
+	xs := x.shape // not x: the gradient does not read it
 	return record("UpsampleNearest", out, func(dy *Tensor) []*Tensor {
-		dx := newOn(be, cloneInts(x.shape))
+		dx := newOn(be, cloneInts(xs))
 		be.UpsampleNearestBackward(dx.buf, dy.buf, planes, h, w, outH, outW)
 		return []*Tensor{dx}
 	}, x)
