@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync/atomic"
 )
@@ -202,7 +203,9 @@ func backward(root, seed *Tensor) {
 					}
 				}
 				if in.leaf != nil {
-					accumulate(in.leaf, gin[i], owned)
+					if accumulate(in.leaf, gin[i], owned) && owned {
+						releaseDead(gin[i])
+					}
 					continue
 				}
 				prev, ok := grads[in.from]
@@ -211,12 +214,20 @@ func backward(root, seed *Tensor) {
 					grads[in.from] = pending{gin[i], owned}
 				case prev.owned && storageKey(prev.t.buf) != keys[i]:
 					addInto(prev.t, gin[i])
+					if owned {
+						releaseDead(gin[i])
+					}
 				case owned:
 					grads[in.from] = pending{addInto(gin[i], prev.t), true}
 				default:
 					// Neither is the tape's alone: never add in place.
 					grads[in.from] = pending{addInto(prev.t.Clone(), gin[i]), true}
 				}
+			}
+			// g is dead once consumed if the tape alone held it and no
+			// returned gradient is (a view of) it: recycle its storage.
+			if p.owned && gkey != nil && !slices.Contains(keys, gkey) {
+				releaseDead(p.t)
 			}
 		}
 		// Release the tape: edges and closures (which hold saved
@@ -227,17 +238,19 @@ func backward(root, seed *Tensor) {
 }
 
 // accumulate adds g into the leaf's Grad. When the leaf has none yet it
-// takes g itself if owned (the tape's alone), else a copy.
-func accumulate(leaf, g *Tensor, owned bool) {
+// takes g itself if owned (the tape's alone), else a copy. It reports
+// whether g was only read (added into an existing Grad).
+func accumulate(leaf, g *Tensor, owned bool) (added bool) {
 	if leaf.Grad == nil {
 		if owned {
 			leaf.Grad = &Tensor{shape: cloneInts(leaf.shape), buf: g.buf}
 		} else {
 			leaf.Grad = g.Clone()
 		}
-		return
+		return false
 	}
 	leaf.Grad = addInto(leaf.Grad, g)
+	return true
 }
 
 // addInto adds src into dst (which the caller owns) and returns dst.

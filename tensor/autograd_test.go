@@ -97,3 +97,65 @@ func TestTapeDropsUnneededIntermediates(t *testing.T) {
 	tensor.SumAll(y).Backward()
 	opsClose(t, "x.Grad[0]", tensor.Slice(x.Grad, 1, 0, 1), []int{1, 1}, []float64{1})
 }
+
+func TestRecycledBuffersNeverReachCallers(t *testing.T) {
+	// The tape recycles gradient buffers it proves dead (cpu_pool.go). Run
+	// the same mixed graph several times on fresh leaves: every run must
+	// give the same gradients, and the Grads, outputs and seeds of earlier
+	// runs must stay intact while later runs reuse buffers.
+	rng := opsRNG(11)
+	xv := make([]float32, 2*8*16*16)
+	for i := range xv {
+		xv[i] = float32(rng.NormFloat64())
+	}
+	wv := make([]float32, 8*8*3*3)
+	for i := range wv {
+		wv[i] = float32(rng.NormFloat64() * 0.2)
+	}
+	type run struct {
+		grads, outs []*tensor.Tensor
+		vals        [][]float32
+	}
+	snapshot := func(ts []*tensor.Tensor) [][]float32 {
+		var v [][]float32
+		for _, t := range ts {
+			v = append(v, append([]float32(nil), t.Data()...))
+		}
+		return v
+	}
+	var runs []run
+	for r := 0; r < 4; r++ {
+		x := tensor.FromSlice(xv, 2, 8, 16, 16).SetRequiresGrad(true)
+		w := tensor.FromSlice(wv, 8, 8, 3, 3).SetRequiresGrad(true)
+		g, b := tensor.Ones(8).SetRequiresGrad(true), tensor.Zeros(8).SetRequiresGrad(true)
+		s := tensor.FromSlice([]float32{0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4}, 8, 1, 1).SetRequiresGrad(true)
+		h := tensor.Conv2d(x, w, nil, tensor.ConvOpts{Padding: [2]int{1, 1}})
+		h = tensor.Relu(tensor.BatchNorm2d(h, g, b, nil, nil, true, 0.1, 1e-5))
+		h = tensor.Add(h, x)                                  // fan-out of one gradient to h and x
+		h = tensor.Reshape(tensor.AddScalar(h, 1), 2, 8, 256) // pass-through views
+		h = tensor.Mul(tensor.Reshape(h, 2, 8, 16, 16), s)    // broadcast
+		y := tensor.Relu(tensor.Sub(h, tensor.Exp(tensor.MulScalar(x, 0.1))))
+		seed := tensor.Full(0.01, y.Shape()...)
+		before := snapshot([]*tensor.Tensor{y, seed})
+		y.BackwardWith(seed)
+		// The seed reaching a leaf that already has a Grad, and a pending
+		// gradient the tape owns (from Exp) before the seed arrives
+		// through AddScalar.
+		tensor.Add(x, x).BackwardWith(seed)
+		hh := tensor.MulScalar(x, 0.5)
+		tensor.Add(tensor.AddScalar(hh, 1), tensor.Exp(hh)).BackwardWith(seed)
+		cur := run{grads: []*tensor.Tensor{x.Grad, w.Grad, g.Grad, b.Grad, s.Grad}, outs: []*tensor.Tensor{y, seed}}
+		cur.vals = append(snapshot(cur.grads), before...)
+		runs = append(runs, cur)
+		for k, old := range runs {
+			now := snapshot(append(append([]*tensor.Tensor(nil), old.grads...), old.outs...))
+			for i := range now {
+				for j := range now[i] {
+					if now[i][j] != old.vals[i][j] || now[i][j] != runs[0].vals[i][j] {
+						t.Fatalf("after run %d: tensor %d of run %d changed or differs at %d", r, i, k, j)
+					}
+				}
+			}
+		}
+	}
+}

@@ -34,7 +34,7 @@ func MulScalar(x *Tensor, s float32) *Tensor {
 // affine computes x*scale + shift without recording.
 func affine(x *Tensor, scale, shift float32) *Tensor {
 	b := x.Backend()
-	out := newOn(b, cloneInts(x.shape))
+	out := newOut(b, cloneInts(x.shape))
 	b.Affine(out.buf, x.buf, scale, shift)
 	return out
 }
@@ -42,7 +42,7 @@ func affine(x *Tensor, scale, shift float32) *Tensor {
 func binary(name string, op BinaryOp, a, b *Tensor) *Tensor {
 	be := sameBackend(name, a, b)
 	shape := broadcastShapes(name, a.shape, b.shape)
-	out := newOn(be, shape)
+	out := newOut(be, shape)
 	be.Binary(op, out.buf, a.buf, b.buf, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape))
 	// The closures capture only what each gradient reads: Add and Sub no
 	// operand at all, so intermediates summed here are not kept alive.
@@ -150,7 +150,7 @@ func broadcastStrides(from, to []int) []int {
 // expandTo copies x broadcast to shape (which x's shape must broadcast to).
 func expandTo(x *Tensor, shape []int) *Tensor {
 	b := x.Backend()
-	out := newOn(b, cloneInts(shape))
+	out := newOut(b, cloneInts(shape))
 	b.StridedCopy(out.buf, 0, contiguousStrides(shape), x.buf, 0, broadcastStrides(x.shape, shape), shape)
 	return out
 }

@@ -42,7 +42,7 @@ func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
 			x.shape, w.shape, o.Stride, o.Padding, o.Dilation, g.OH, g.OW))
 	}
 	be := x.Backend()
-	out := newOn(be, []int{g.N, g.K, g.OH, g.OW})
+	out := newOut(be, []int{g.N, g.K, g.OH, g.OW}) // the kernels overwrite their outputs
 	var bb Storage
 	if b != nil {
 		bb = b.buf
@@ -51,11 +51,11 @@ func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
 	return record("Conv2d", out, func(dy *Tensor) []*Tensor {
 		grads := make([]*Tensor, 3)
 		if x.requiresGrad {
-			grads[0] = newOn(be, cloneInts(x.shape))
+			grads[0] = newOut(be, cloneInts(x.shape))
 			be.Conv2dBackwardData(g, grads[0].buf, dy.buf, w.buf)
 		}
 		if w.requiresGrad {
-			grads[1] = newOn(be, cloneInts(w.shape))
+			grads[1] = newOut(be, cloneInts(w.shape))
 			be.Conv2dBackwardFilter(g, grads[1].buf, x.buf, dy.buf)
 		}
 		if b != nil && b.requiresGrad {

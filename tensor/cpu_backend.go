@@ -24,17 +24,18 @@ func f(s Storage) []float32 {
 	return c
 }
 
-func (cpuBackend) Name() string                 { return "cpu" }
-func (cpuBackend) Alloc(n int) Storage          { return make(cpuStorage, n) }
+func (cpuBackend) Name() string { return "cpu" }
+func (cpuBackend) Alloc(n int) Storage {
+	s, fresh := cpuGet(n)
+	if !fresh {
+		cpu.Fill(s, 0)
+	}
+	return s
+}
 func (cpuBackend) FromHost(d []float32) Storage { return cpuStorage(append([]float32(nil), d...)) }
 func (cpuBackend) Host(s Storage) []float32     { return f(s) }
-func (cpuBackend) Copy(dst, src Storage)        { copy(f(dst), f(src)) }
-func (cpuBackend) Fill(s Storage, v float32) {
-	d := f(s)
-	for i := range d {
-		d[i] = v
-	}
-}
+func (cpuBackend) Copy(dst, src Storage)        { cpu.Copy(f(dst), f(src)) }
+func (cpuBackend) Fill(s Storage, v float32)    { cpu.Fill(f(s), v) }
 
 func (cpuBackend) AddInPlace(dst, src Storage) {
 	cpu.AddTo(f(dst), f(src))

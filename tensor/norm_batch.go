@@ -62,7 +62,7 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 		b.Copy(mean, runningMean.buf)
 		b.InvStd(invstd, runningVar.buf, eps)
 	}
-	out := newOn(b, cloneInts(x.shape))
+	out := newOut(b, cloneInts(x.shape))
 	b.BatchNormApply(out.buf, x.buf, n, c, hw, mean, invstd, storageOf(weight), storageOf(bias))
 	return record(op, out, func(g *Tensor) []*Tensor {
 		dx, dw, db := normGrads(b, x, weight, bias)
@@ -76,7 +76,7 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 // require them (nil for the others).
 func normGrads(b Backend, x, weight, bias *Tensor) (dx, dw, db *Tensor) {
 	if x.requiresGrad {
-		dx = newOn(b, cloneInts(x.shape))
+		dx = newOut(b, cloneInts(x.shape))
 	}
 	if weight != nil && weight.requiresGrad {
 		dw = newOn(b, cloneInts(weight.shape))
@@ -103,7 +103,7 @@ func FrozenBatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, eps flo
 	b := x.Backend()
 	invstd := b.Alloc(c)
 	b.InvStd(invstd, runningVar.buf, eps)
-	out := newOn(b, cloneInts(x.shape))
+	out := newOut(b, cloneInts(x.shape))
 	b.BatchNormApply(out.buf, x.buf, n, c, hw, runningMean.buf, invstd, storageOf(weight), storageOf(bias))
 	// dx = dy*scale needs only scale = weight*invstd: keep a copy of the
 	// weight so later changes to the buffers cannot alter the gradient.
@@ -117,7 +117,7 @@ func FrozenBatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, eps flo
 	// does not read then, and invstd for the mean).
 	shape := x.shape
 	return record(op, out, func(g *Tensor) []*Tensor {
-		dx := newOn(b, cloneInts(shape))
+		dx := newOut(b, cloneInts(shape))
 		b.BatchNormBackward(dx.buf, nil, nil, g.buf, g.buf, n, c, hw, invstd, invstd, w, false)
 		return []*Tensor{dx}
 	}, x)

@@ -178,7 +178,7 @@ func (t *Tensor) Detach() *Tensor { return &Tensor{shape: t.shape, buf: t.buf} }
 // Clone returns a copy of t's values without gradient history.
 func (t *Tensor) Clone() *Tensor {
 	b := t.Backend()
-	out := newOn(b, cloneInts(t.shape))
+	out := newOut(b, cloneInts(t.shape))
 	b.Copy(out.buf, t.buf)
 	return out
 }

@@ -6,7 +6,7 @@ package tensor
 // input for log and abs; nothing for neg.
 func unary(name string, op UnaryOp, x *Tensor) *Tensor {
 	b := x.Backend()
-	out := newOn(b, cloneInts(x.shape))
+	out := newOut(b, cloneInts(x.shape))
 	b.Unary(op, out.buf, x.buf)
 	var saved Storage
 	switch op {
@@ -17,7 +17,7 @@ func unary(name string, op UnaryOp, x *Tensor) *Tensor {
 	}
 	shape := x.shape
 	return record(name, out, func(g *Tensor) []*Tensor {
-		dx := newOn(b, cloneInts(shape))
+		dx := newOut(b, cloneInts(shape))
 		s := saved
 		if s == nil {
 			s = g.buf

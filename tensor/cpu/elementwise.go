@@ -176,6 +176,26 @@ func Affine(dst, src []float32, scale, shift float32) {
 	Parallel(len(dst), elemGrain, func(lo, hi int) { scaleShiftVec(dst[lo:hi], src[lo:hi], scale, shift) })
 }
 
+// Fill sets every element of dst to v, in parallel for large buffers.
+func Fill(dst []float32, v float32) {
+	Parallel(len(dst), elemGrain*4, func(lo, hi int) {
+		d := dst[lo:hi]
+		if v == 0 {
+			clear(d)
+			return
+		}
+		for i := range d {
+			d[i] = v
+		}
+	})
+}
+
+// Copy copies src into dst (equal lengths), in parallel for large buffers.
+func Copy(dst, src []float32) {
+	src = src[:len(dst)]
+	Parallel(len(dst), elemGrain*4, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
+}
+
 // AddTo sets dst[i] += src[i] (equal lengths).
 func AddTo(dst, src []float32) {
 	src = src[:len(dst)]

@@ -82,10 +82,7 @@ func GroupNormBackward(dx, dweight, dbias, dy, x []float32, n, c, hw, groups int
 					kk = float32(is * float64(weight[ch]))
 				}
 				off := p*blk + k*hw
-				xs, ds := x[off:off+hw], dx[off:off+hw]
-				for j, d := range dy[off : off+hw] {
-					ds[j] = d*kk - a - (xs[j]-mu32)*b
-				}
+				bnDxVec(dx[off:off+hw], dy[off:off+hw], x[off:off+hw], kk, a, mu32, b)
 			}
 		}
 	})
