@@ -19,7 +19,14 @@
 // for the runtime, which makes the collector run as often as needed),
 // gcstep (collector off during a step, a full collection between steps: the
 // peak is then everything one step allocates, as if garbage were freed at
-// once; not timed fairly, the collections are outside the timer).
+// once; not timed fairly, the collections are outside the timer), nopool
+// (GCDET_TENSOR_POOL=off: the tape's dead gradient buffers are not
+// recycled), gogcN (default with GOGC=N, e.g. gogc25: a collector that runs
+// more often).
+//
+// Besides wall time each side reports the process CPU time per step (user +
+// sys of all its threads: getrusage for ours, time.process_time for
+// PyTorch), which other load on the machine distorts much less.
 //
 //	go run ./bench/engine -reps 15 -rounds 3
 package main
@@ -53,6 +60,8 @@ type result struct {
 	MedianMs     float64 `json:"median_ms"`
 	BestMs       float64 `json:"best_ms"`
 	GFlopsMedian float64 `json:"gflops_median"`
+	CPUMsMedian  float64 `json:"cpu_ms_median"` // process CPU time (user+sys, all threads) per step
+	CPUMsBest    float64 `json:"cpu_ms_best"`
 	PeakRSSKB    int     `json:"peak_rss_kb"`
 	BaseRSSKB    int     `json:"base_rss_kb"`
 	HoldBytes    int     `json:"hold_bytes,omitempty"`
@@ -126,13 +135,18 @@ func main() {
 func combine(rs []result) result {
 	r := rs[0]
 	meds := make([]float64, len(rs))
+	cpus := make([]float64, len(rs))
 	for i, x := range rs {
 		meds[i] = x.MedianMs
+		cpus[i] = x.CPUMsMedian
 		r.BestMs = min(r.BestMs, x.BestMs)
+		r.CPUMsBest = min(r.CPUMsBest, x.CPUMsBest)
 		r.PeakRSSKB = max(r.PeakRSSKB, x.PeakRSSKB)
 	}
 	sort.Float64s(meds)
+	sort.Float64s(cpus)
 	med := meds[len(meds)/2]
+	r.CPUMsMedian = cpus[len(cpus)/2]
 	r.GFlopsMedian *= r.MedianMs / med
 	r.MedianMs = med
 	r.Reps *= len(rs)
@@ -140,13 +154,13 @@ func combine(rs []result) result {
 }
 
 func print(r result, torch *result) {
-	line := fmt.Sprintf("%-11s %-22s %-9s median %7.1f ms  best %7.1f ms  %6.1f GFLOP/s  peak %6.1f MiB over base",
-		r.Workload, r.Side, r.Variant, r.MedianMs, r.BestMs, r.GFlopsMedian, float64(r.PeakRSSKB-r.BaseRSSKB)/1024)
+	line := fmt.Sprintf("%-11s %-18s %-9s median %7.1f ms  best %7.1f ms  cpu %7.1f ms (best %6.1f)  %6.1f GFLOP/s  peak %6.1f MiB over base",
+		r.Workload, r.Side, r.Variant, r.MedianMs, r.BestMs, r.CPUMsMedian, r.CPUMsBest, r.GFlopsMedian, float64(r.PeakRSSKB-r.BaseRSSKB)/1024)
 	if r.HoldBytes > 0 {
 		line += fmt.Sprintf(" (%.2fx the %.1f MiB of tensors)", float64(r.PeakRSSKB-r.BaseRSSKB)*1024/float64(r.HoldBytes), float64(r.HoldBytes)/(1<<20))
 	}
 	if torch != nil {
-		line += fmt.Sprintf("  speed vs torch %.2fx (best %.2fx)", torch.MedianMs/r.MedianMs, torch.BestMs/r.BestMs)
+		line += fmt.Sprintf("  speed vs torch %.2fx (best %.2fx, cpu %.2fx)", torch.MedianMs/r.MedianMs, torch.BestMs/r.BestMs, torch.CPUMsMedian/r.CPUMsMedian)
 	}
 	fmt.Println(line)
 	if r.Engine != "" {
@@ -180,8 +194,14 @@ func runOurs(w, variant string, reps int) (result, error) {
 		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", int(1.2*float64(hold))+4<<20))
 	case "gcstep":
 		env = append(env, "GOGC=off", "GCDET_BENCH_GCSTEP=1")
+	case "nopool":
+		env = append(env, "GCDET_TENSOR_POOL=off")
 	default:
-		return result{}, fmt.Errorf("unknown variant %q", variant)
+		n, ok := strings.CutPrefix(variant, "gogc")
+		if _, err := strconv.Atoi(n); !ok || err != nil {
+			return result{}, fmt.Errorf("unknown variant %q", variant)
+		}
+		env = append(env, "GOGC="+n)
 	}
 	cmd.Env = env
 	r, err := runJSON(cmd)
@@ -254,16 +274,20 @@ func runChild(w string, reps int) result {
 		step()
 	}
 	ts := make([]float64, reps)
+	cs := make([]float64, reps)
 	for i := range ts {
 		if gcStep {
 			runtime.GC()
 		}
+		c := processCPU()
 		t := time.Now()
 		step()
 		ts[i] = time.Since(t).Seconds()
+		cs[i] = (processCPU() - c).Seconds()
 	}
 	peak := statusKB("VmHWM")
 	sort.Float64s(ts)
+	sort.Float64s(cs)
 	med := ts[len(ts)/2]
 	engine := cpu.BLASInfo()
 	if cpu.ConvFused() {
@@ -274,6 +298,7 @@ func runChild(w string, reps int) result {
 	return result{
 		Side: "gcdet", Workload: w, Engine: engine, Reps: reps,
 		MedianMs: med * 1e3, BestMs: ts[0] * 1e3, GFlopsMedian: flop / med / 1e9,
+		CPUMsMedian: cs[len(cs)/2] * 1e3, CPUMsBest: cs[0] * 1e3,
 		PeakRSSKB: peak, BaseRSSKB: base, HoldBytes: holdBytes(w),
 	}
 }
