@@ -218,8 +218,10 @@ func BenchmarkTrafficBound(b *testing.B) {
 // BenchmarkGCOverhead interleaves, in every round, one step without GC,
 // one with GC on the gradient, one with GC on the update and one pass of
 // the momentum-stream bound, so a drifting machine load hits all alike.
-// It reports each one's median milliseconds and the median per-round
-// overhead of GC in percent. Run with -benchtime=Nx (N rounds).
+// It reports each one's median wall milliseconds and process CPU
+// milliseconds (user + system of all threads, Linux only), and the median
+// per-round overhead of GC in percent by each clock. Run with
+// -benchtime=Nx (N rounds).
 func BenchmarkGCOverhead(b *testing.B) {
 	ps := sharedBenchParams()
 	for _, algo := range []string{AlgoSGD, AlgoAdamW} {
@@ -237,33 +239,39 @@ func BenchmarkGCOverhead(b *testing.B) {
 			}
 			opts := []*Optimizer{mk(ScopeOff, ""), mk(ScopeAll, PlacementGradient), mk(ScopeAll, PlacementUpdate)}
 			bound := streamBound(ps)
-			times := make([][]float64, 4)
+			wall := make([][]float64, 4)
+			cpu := make([][]float64, 4)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				for j := 0; j < 4; j++ {
-					t0 := time.Now()
+					c0, t0 := processCPU(), time.Now()
 					if j < 3 {
 						opts[j].Step()
 					} else {
 						bound()
 					}
-					times[j] = append(times[j], float64(time.Since(t0).Microseconds())/1000)
+					wall[j] = append(wall[j], time.Since(t0).Seconds()*1e3)
+					cpu[j] = append(cpu[j], (processCPU()-c0).Seconds()*1e3)
 				}
 			}
 			b.StopTimer()
-			over := func(j int) float64 {
-				r := make([]float64, len(times[0]))
+			over := func(t [][]float64, j int) float64 {
+				r := make([]float64, len(t[0]))
 				for i := range r {
-					r[i] = 100 * (times[j][i]/times[0][i] - 1)
+					if t[0][i] > 0 {
+						r[i] = 100 * (t[j][i]/t[0][i] - 1)
+					}
 				}
 				return median(r)
 			}
-			b.ReportMetric(median(times[0]), "ms-plain")
-			b.ReportMetric(median(times[1]), "ms-gc")
-			b.ReportMetric(median(times[2]), "ms-gc2")
-			b.ReportMetric(median(times[3]), "ms-bound")
-			b.ReportMetric(over(1), "%gc")
-			b.ReportMetric(over(2), "%gc2")
+			for j, name := range []string{"plain", "gc", "gc2", "bound"} {
+				b.ReportMetric(median(wall[j]), "ms-"+name)
+				b.ReportMetric(median(cpu[j]), "cpu-ms-"+name)
+			}
+			b.ReportMetric(over(wall, 1), "%gc")
+			b.ReportMetric(over(wall, 2), "%gc2")
+			b.ReportMetric(over(cpu, 1), "%cpu-gc")
+			b.ReportMetric(over(cpu, 2), "%cpu-gc2")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
