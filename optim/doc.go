@@ -43,8 +43,10 @@
 // float64 so the tests run the very same code in float64. The hot loops
 // (kernels_simd.go) also have AVX2 assembly versions (kernels_amd64.s) that
 // give bit-identical results (no FMA, same summation order), chosen at run
-// time; the GC row loops are software-pipelined (row r's update overlaps
-// row r+1's sum) so GC adds little memory traffic. Work is spread over all
+// time; a GC row's sum is formed in float32 lanes over runs of 64 values
+// and totalled in float64 (gcRowSum), and the assembly row loops read each
+// row twice, to sum it and to update it, the second time from cache, so GC
+// adds no memory traffic. Work is spread over all
 // cores in items of whole rows; results do not depend on the worker count.
 // A CUDA version replaces the kernels and the driver in engine.go; the
 // planning (groups, GC layouts, warnings), schedules and state format stay.

@@ -18,8 +18,9 @@ const (
 	itemTarget = 1 << 16
 	// noGCChunk is the unit size of a parameter without GC.
 	noGCChunk = 1 << 14
-	// rowBlock is the number of values whose GC rows are summed before
-	// they are applied (about 32 KiB per array: the block stays in L2).
+	// rowBlock is the number of values whose GC rows the generic path
+	// sums before it applies them (about 32 KiB per array: the block stays
+	// in L2); the assembly row loops take a whole item.
 	rowBlock = 1 << 13
 )
 
@@ -208,6 +209,19 @@ func (e *engine[F]) kernelFor(s *slot[F], lr, wd, clip float64) kernel[F] {
 	return k
 }
 
+// fusedRows runs GC on the gradient over the rows of s in [lo, hi) with
+// an assembly row loop (all of the item's rows in one call) when one fits
+// the kernel and its case, and reports whether it did.
+func (e *engine[F]) fusedRows(s *slot[F], lo, hi, m int, k kernel[F]) bool {
+	switch kk := k.(type) {
+	case *sgdKernel[F]:
+		return kk.common() && sgdGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], m, kk.clip, kk.wd, kk.mom, kk.damp1, kk.lr)
+	case *adamKernel[F]:
+		return adamGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], s.b[lo:hi], m, kk)
+	}
+	return false
+}
+
 func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], sc *scratch[F]) {
 	full := seg[F]{p: s.p, g: s.g, a: s.a, b: s.b}
 	l := s.layout
@@ -215,10 +229,13 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], sc *scratch[F]) {
 	case layoutNone:
 		k.applyGrad(full.slice(it.u0*l.m, min(it.u1*l.m, s.n)), 0)
 	case layoutRows:
-		// Rows are taken in blocks of about rowBlock values: the sum pass
-		// streams the block in, the apply pass finds it in cache, and both
-		// passes stream long contiguous runs (short rows alone would
-		// restart the hardware prefetchers at every row).
+		if !e.gcUpdate && e.fusedRows(s, it.u0*l.m, it.u1*l.m, l.m, k) {
+			return
+		}
+		// The generic path takes rows in blocks of about rowBlock values:
+		// the sum pass streams the block in, the apply pass finds it in
+		// cache, and both passes stream long contiguous runs (short rows
+		// alone would restart the hardware prefetchers at every row).
 		fm := float64(l.m)
 		nr := max(1, rowBlock/l.m)
 		for u := it.u0; u < it.u1; u += nr {
@@ -232,18 +249,6 @@ func (e *engine[F]) runItem(s *slot[F], it item, k kernel[F], sc *scratch[F]) {
 					applyUpdate(s.p[r*l.m:(r+1)*l.m], sc.upd[(r-u)*l.m:(r-u+1)*l.m], mus[r-u])
 				}
 				continue
-			}
-			// Fused assembly row loops for the common cases.
-			lo, hi := u*l.m, ue*l.m
-			switch kk := k.(type) {
-			case *sgdKernel[F]:
-				if kk.common() && sgdGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], l.m, kk.clip, kk.wd, kk.mom, kk.damp1, kk.lr) {
-					continue
-				}
-			case *adamKernel[F]:
-				if adamGCRows(s.p[lo:hi], s.g[lo:hi], s.a[lo:hi], s.b[lo:hi], l.m, kk) {
-					continue
-				}
 			}
 			for r := u; r < ue; r++ {
 				mus[r-u] = F(k.sumGrad(full.slice(r*l.m, (r+1)*l.m)) / fm)

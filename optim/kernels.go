@@ -27,7 +27,8 @@ func (s seg[F]) slice(lo, hi int) seg[F] {
 //     applyUpdate(mu) writes p -= U - mu from the scratch.
 //   - no GC: applyGrad(0).
 //
-// Sums are accumulated in float64.
+// sumGrad's sums are gcRowSum's (float32 lanes over runs of 64 values,
+// float64 totals); sumUpdate's are accumulated in float64.
 type kernel[F Float] interface {
 	// sumGrad returns the sum of the gradient as the buffers will see it
 	// (clipped, plus coupled L2 decay).

@@ -30,7 +30,7 @@ type adamKernel[F Float] struct {
 
 func sqrtF[F Float](x F) F { return F(math.Sqrt(float64(x))) }
 
-func (k *adamKernel[F]) sumGrad(s seg[F]) float64 { return sumAXPBY(s.g, s.p, k.clip, k.wd) }
+func (k *adamKernel[F]) sumGrad(s seg[F]) float64 { return gcRowSum(s.g, s.p, k.clip, k.wd) }
 
 func (k *adamKernel[F]) applyGrad(s seg[F], mu F) { adamUpdate(s.p, s.g, s.a, s.b, k, mu) }
 

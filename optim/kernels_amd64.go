@@ -10,6 +10,9 @@ func xgetbv0() uint32
 func sumAXPBY8(gs, p *float32, n int, c, w float32) float64
 
 //go:noescape
+func gcSum8(gs, p *float32, n int, c, w float32) float64
+
+//go:noescape
 func sumSq8(gs *float32, n int) float64
 
 //go:noescape
@@ -42,7 +45,7 @@ func detectAVX2() bool {
 func stream8(p, gs, a *float32, n int)
 
 //go:noescape
-func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)
+func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts, pf int)
 
 //go:noescape
 func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
@@ -51,4 +54,4 @@ func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
 func subShift8(p, u *float32, n int, mu float32)
 
 //go:noescape
-func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts)
+func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts, pf int)

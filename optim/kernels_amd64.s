@@ -56,6 +56,50 @@ sumdone:
 	MOVSD X0, ret+32(FP)
 	RET
 
+// func gcSum8(gs, p *float32, n int, c, w float32) float64
+// gcRowSum over n (a multiple of 8) values: d = c*g + w*p in float32,
+// summed in float32 lanes (lane j takes i%8 == j) over runs of 64 values
+// (the last one shorter); after each run the lanes go to float64 totals,
+// combined as combine8.
+TEXT ·gcSum8(SB), NOSPLIT, $0-40
+	MOVQ gs+0(FP), SI
+	MOVQ p+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS c+24(FP), Y4
+	VBROADCASTSS w+28(FP), Y5
+	VXORPD Y14, Y14, Y14
+	VXORPD Y15, Y15, Y15
+	XORQ AX, AX
+gschunk:
+	CMPQ AX, CX
+	JAE gsdone
+	LEAQ 64(AX), BX
+	CMPQ BX, CX
+	CMOVQHI CX, BX
+	VXORPS Y6, Y6, Y6
+gssum:
+	VMULPS (SI)(AX*4), Y4, Y2
+	VMULPS (DI)(AX*4), Y5, Y3
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JB gssum
+	VCVTPS2PD X6, Y0
+	VEXTRACTF128 $1, Y6, X1
+	VCVTPS2PD X1, Y1
+	VADDPD Y0, Y14, Y14
+	VADDPD Y1, Y15, Y15
+	JMP gschunk
+gsdone:
+	VADDPD Y15, Y14, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+32(FP)
+	RET
+
 // func sumSq8(gs *float32, n int) float64
 // Sum of float64(g[i])^2 over n (a multiple of 8) values, lanes as sumAXPBY8.
 TEXT ·sumSq8(SB), NOSPLIT, $0-24
@@ -275,123 +319,110 @@ ssdone:
 	VZEROUPPER
 	RET
 
-// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts)
+// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts, pf int)
 // SGD's common update with GC on the gradient over rows consecutive rows
-// of m values (m a multiple of 8): per row, the sum of d = clip*g + wd*p
-// in 8 float64 lanes (combined as sumAXPBY8), mu = float32(sum/m), then
-// sgdMomentum8's update with that mu. Software-pipelined: the loop that
-// updates row r also sums row r+1 (and prefetches its momentum buffer),
-// so the summing reads overlap the update's work.
-TEXT ·sgdGCRows8(SB), NOSPLIT, $0-48
+// of m values (m a multiple of 8). Per row: a sum pass, gcSum8's sum of
+// d = clip*g + wd*p (with pf != 0 it also prefetches the row's momentum
+// buffer), mu = float32(sum/m), then an update pass, sgdMomentum8's loop
+// with that mu, which finds the row in cache.
+TEXT ·sgdGCRows8(SB), NOSPLIT, $0-56
 	MOVQ p+0(FP), DI
 	MOVQ gs+8(FP), SI
 	MOVQ a+16(FP), DX
 	MOVQ rows+24(FP), R9
 	MOVQ m+32(FP), CX
 	MOVQ k+40(FP), R8
+	MOVQ pf+48(FP), R12
 	VBROADCASTSS 0(R8), Y8   // clip
 	VBROADCASTSS 4(R8), Y9   // wd
 	VBROADCASTSS 12(R8), Y11 // mom
 	VBROADCASTSS 16(R8), Y12 // damp1
 	VBROADCASTSS 20(R8), Y13 // lr
-	CVTSQ2SD CX, X15         // float64(m)
 	MOVQ CX, R10
 	SHLQ $2, R10             // row bytes
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
+sgrow:
+	TESTQ R9, R9
+	JZ sgdone
+	VXORPD Y14, Y14, Y14
+	VXORPD Y15, Y15, Y15
 	XORQ AX, AX
-sfirst:
+sgchunk:
 	CMPQ AX, CX
-	JAE srow
+	JAE sgmean
+	LEAQ 64(AX), BX
+	CMPQ BX, CX
+	CMOVQHI CX, BX
+	VXORPS Y6, Y6, Y6
+	TESTQ R12, R12
+	JNZ sgsumpf
+sgsum:
+	VMULPS (SI)(AX*4), Y8, Y2
+	VMULPS (DI)(AX*4), Y9, Y3
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JB sgsum
+	JMP sgflush
+sgsumpf:
 	PREFETCHT0 (DX)(AX*4)
 	VMULPS (SI)(AX*4), Y8, Y2
 	VMULPS (DI)(AX*4), Y9, Y3
 	VADDPS Y3, Y2, Y2
-	VCVTPS2PD X2, Y4
-	VEXTRACTF128 $1, Y2, X5
-	VCVTPS2PD X5, Y5
-	VADDPD Y4, Y6, Y6
-	VADDPD Y5, Y7, Y7
+	VADDPS Y2, Y6, Y6
 	ADDQ $8, AX
-	JMP sfirst
-srow:
-	TESTQ R9, R9
-	JZ sdone
-	VADDPD Y7, Y6, Y0
+	CMPQ AX, BX
+	JB sgsumpf
+sgflush:
+	VCVTPS2PD X6, Y0
+	VEXTRACTF128 $1, Y6, X1
+	VCVTPS2PD X1, Y1
+	VADDPD Y0, Y14, Y14
+	VADDPD Y1, Y15, Y15
+	JMP sgchunk
+sgmean:
+	VADDPD Y15, Y14, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VHADDPD X0, X0, X0
-	VDIVSD X15, X0, X0
+	VCVTSI2SDQ CX, X1, X1
+	VDIVSD X1, X0, X0
 	VCVTSD2SS X0, X0, X0
-	VBROADCASTSS X0, Y10     // mu of the current row
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
-	LEAQ (DI)(R10*1), R11    // next row
-	LEAQ (SI)(R10*1), R12
-	LEAQ (DX)(R10*1), R13
+	VBROADCASTSS X0, Y10     // mu
 	XORQ AX, AX
-	CMPQ R9, $1
-	JEQ slast
-sboth:
-	CMPQ AX, CX
-	JAE snext
-	PREFETCHT0 (R13)(AX*4)
-	VMULPS (R12)(AX*4), Y8, Y2
-	VMULPS (R11)(AX*4), Y9, Y3
-	VADDPS Y3, Y2, Y2
-	VCVTPS2PD X2, Y4
-	VEXTRACTF128 $1, Y2, X5
-	VCVTPS2PD X5, Y5
-	VADDPD Y4, Y6, Y6
-	VADDPD Y5, Y7, Y7
-	VMOVUPS (DI)(AX*4), Y0
-	VMULPS (SI)(AX*4), Y8, Y1
-	VMULPS Y0, Y9, Y2
+sgupd:
+	VMOVUPS (DI)(AX*4), Y0     // p
+	VMULPS (SI)(AX*4), Y8, Y1  // clip*g
+	VMULPS Y0, Y9, Y2          // wd*p
 	VADDPS Y2, Y1, Y1
-	VSUBPS Y10, Y1, Y1
-	VMULPS (DX)(AX*4), Y11, Y3
-	VMULPS Y1, Y12, Y4
-	VADDPS Y4, Y3, Y3
+	VSUBPS Y10, Y1, Y1         // d
+	VMULPS (DX)(AX*4), Y11, Y3 // mom*a
+	VMULPS Y1, Y12, Y4         // damp1*d
+	VADDPS Y4, Y3, Y3          // b
 	VMOVUPS Y3, (DX)(AX*4)
-	VMULPS Y3, Y13, Y5
+	VMULPS Y3, Y13, Y5         // lr*b
 	VSUBPS Y5, Y0, Y0
 	VMOVUPS Y0, (DI)(AX*4)
 	ADDQ $8, AX
-	JMP sboth
-slast:
 	CMPQ AX, CX
-	JAE snext
-	VMOVUPS (DI)(AX*4), Y0
-	VMULPS (SI)(AX*4), Y8, Y1
-	VMULPS Y0, Y9, Y2
-	VADDPS Y2, Y1, Y1
-	VSUBPS Y10, Y1, Y1
-	VMULPS (DX)(AX*4), Y11, Y3
-	VMULPS Y1, Y12, Y4
-	VADDPS Y4, Y3, Y3
-	VMOVUPS Y3, (DX)(AX*4)
-	VMULPS Y3, Y13, Y5
-	VSUBPS Y5, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*4)
-	ADDQ $8, AX
-	JMP slast
-snext:
+	JB sgupd
 	ADDQ R10, DI
 	ADDQ R10, SI
 	ADDQ R10, DX
 	DECQ R9
-	JMP srow
-sdone:
+	JMP sgrow
+sgdone:
 	VZEROUPPER
 	RET
 
-// func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts)
+// func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts, pf int)
 // Adam/AdamW with GC on the gradient over rows consecutive rows of width
-// values (a multiple of 8): per row the sum of clip*g + wd*p as
-// sumAXPBY8, mu = float32(sum/width), then adam8's update with that mu.
-// Pipelined like sgdGCRows8 (row r's update sums row r+1 and prefetches
-// its m and v).
-TEXT ·adamGCRows8(SB), NOSPLIT, $0-56
+// values (a multiple of 8). Per row: gcSum8's sum of clip*g + wd*p, mu =
+// float32(sum/width), then adam8's update with that mu; with pf != 0 the
+// update of every row but the last prefetches the next row's p, g, m, v.
+// The sum pass uses Y0-Y6 and Y14-Y15, the update the constants in
+// Y5-Y15, reloaded per row.
+TEXT ·adamGCRows8(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), DI
 	MOVQ gs+8(FP), SI
 	MOVQ m+16(FP), DX
@@ -399,123 +430,122 @@ TEXT ·adamGCRows8(SB), NOSPLIT, $0-56
 	MOVQ rows+32(FP), R9
 	MOVQ width+40(FP), CX
 	MOVQ k+48(FP), R8
-	VBROADCASTSS 0(R8), Y6   // clip
-	VBROADCASTSS 4(R8), Y7   // wd
-	VBROADCASTSS 12(R8), Y9  // b1
-	VBROADCASTSS 16(R8), Y10 // omb1
-	VBROADCASTSS 20(R8), Y11 // b2
-	VBROADCASTSS 32(R8), Y14 // eps
-	VBROADCASTSS 36(R8), Y15 // negStep
 	MOVQ CX, R10
-	SHLQ $2, R10
-	VXORPD Y12, Y12, Y12     // sum lanes 0-3 of the next row
-	VXORPD Y13, Y13, Y13     // lanes 4-7
-	XORQ AX, AX
-afirst:
-	CMPQ AX, CX
-	JAE arow
-	PREFETCHT0 (DX)(AX*4)
-	PREFETCHT0 (BX)(AX*4)
-	VMULPS (SI)(AX*4), Y6, Y2
-	VMULPS (DI)(AX*4), Y7, Y3
-	VADDPS Y3, Y2, Y2
-	VCVTPS2PD X2, Y4
-	VEXTRACTF128 $1, Y2, X5
-	VCVTPS2PD X5, Y5
-	VADDPD Y4, Y12, Y12
-	VADDPD Y5, Y13, Y13
-	ADDQ $8, AX
-	JMP afirst
+	SHLQ $2, R10             // row bytes
 arow:
 	TESTQ R9, R9
 	JZ adone
-	VADDPD Y13, Y12, Y0
+	VBROADCASTSS 0(R8), Y4   // clip
+	VBROADCASTSS 4(R8), Y5   // wd
+	VXORPD Y14, Y14, Y14
+	VXORPD Y15, Y15, Y15
+	XORQ AX, AX
+achunk:
+	CMPQ AX, CX
+	JAE amean
+	LEAQ 64(AX), R11
+	CMPQ R11, CX
+	CMOVQHI CX, R11
+	VXORPS Y6, Y6, Y6
+asum:
+	VMULPS (SI)(AX*4), Y4, Y2
+	VMULPS (DI)(AX*4), Y5, Y3
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, R11
+	JB asum
+	VCVTPS2PD X6, Y0
+	VEXTRACTF128 $1, Y6, X1
+	VCVTPS2PD X1, Y1
+	VADDPD Y0, Y14, Y14
+	VADDPD Y1, Y15, Y15
+	JMP achunk
+amean:
+	VADDPD Y15, Y14, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VHADDPD X0, X0, X0
-	CVTSQ2SD CX, X1
+	VCVTSI2SDQ CX, X1, X1
 	VDIVSD X1, X0, X0
 	VCVTSD2SS X0, X0, X0
-	VBROADCASTSS X0, Y8      // mu of the current row
-	VXORPD Y12, Y12, Y12
-	VXORPD Y13, Y13, Y13
-	LEAQ (DI)(R10*1), R11
+	VBROADCASTSS X0, Y7      // mu
+	VBROADCASTSS 0(R8), Y5   // clip
+	VBROADCASTSS 4(R8), Y6   // wd
+	VBROADCASTSS 12(R8), Y8  // b1
+	VBROADCASTSS 16(R8), Y9  // omb1
+	VBROADCASTSS 20(R8), Y10 // b2
+	VBROADCASTSS 24(R8), Y11 // omb2
+	VBROADCASTSS 28(R8), Y12 // bc2sqrt
+	VBROADCASTSS 32(R8), Y13 // eps
+	VBROADCASTSS 36(R8), Y14 // negStep
+	VBROADCASTSS 40(R8), Y15 // decay
+	XORQ AX, AX
+	CMPQ pf+56(FP), $0
+	JEQ aupd
+	CMPQ R9, $1
+	JEQ aupd
+	LEAQ (DI)(R10*1), R11    // the next row
 	LEAQ (SI)(R10*1), R12
 	LEAQ (DX)(R10*1), R13
 	LEAQ (BX)(R10*1), R14
-	XORQ AX, AX
-	CMPQ R9, $1
-	JEQ alast
-aboth:
-	CMPQ AX, CX
-	JAE anext
+aupdpf:
+	PREFETCHT0 (R11)(AX*4)
+	PREFETCHT0 (R12)(AX*4)
 	PREFETCHT0 (R13)(AX*4)
 	PREFETCHT0 (R14)(AX*4)
-	VMULPS (R12)(AX*4), Y6, Y2
-	VMULPS (R11)(AX*4), Y7, Y3
-	VADDPS Y3, Y2, Y2
-	VCVTPS2PD X2, Y4
-	VEXTRACTF128 $1, Y2, X5
-	VCVTPS2PD X5, Y5
-	VADDPD Y4, Y12, Y12
-	VADDPD Y5, Y13, Y13
-	VMOVUPS (DI)(AX*4), Y0
-	VMULPS (SI)(AX*4), Y6, Y1
-	VMULPS Y0, Y7, Y2
+	VMOVUPS (DI)(AX*4), Y0     // p
+	VMULPS (SI)(AX*4), Y5, Y1  // clip*g
+	VMULPS Y0, Y6, Y2          // wd*p
 	VADDPS Y2, Y1, Y1
-	VSUBPS Y8, Y1, Y1          // d
-	VMULPS (DX)(AX*4), Y9, Y2
-	VMULPS Y1, Y10, Y3
+	VSUBPS Y7, Y1, Y1          // d
+	VMULPS (DX)(AX*4), Y8, Y2  // b1*m
+	VMULPS Y1, Y9, Y3          // omb1*d
 	VADDPS Y3, Y2, Y2          // m'
 	VMOVUPS Y2, (DX)(AX*4)
-	VMULPS (BX)(AX*4), Y11, Y3
-	VBROADCASTSS 24(R8), Y5    // omb2
-	VMULPS Y1, Y5, Y4
-	VMULPS Y1, Y4, Y4
+	VMULPS (BX)(AX*4), Y10, Y3 // b2*v
+	VMULPS Y1, Y11, Y4         // omb2*d
+	VMULPS Y1, Y4, Y4          // (omb2*d)*d
 	VADDPS Y4, Y3, Y3          // v'
 	VMOVUPS Y3, (BX)(AX*4)
 	VSQRTPS Y3, Y3
-	VBROADCASTSS 28(R8), Y4    // bc2sqrt
-	VDIVPS Y4, Y3, Y3
-	VADDPS Y14, Y3, Y3         // den
-	VMULPS Y2, Y15, Y2
-	VDIVPS Y3, Y2, Y2
-	VBROADCASTSS 40(R8), Y5    // decay
-	VMULPS Y0, Y5, Y0
+	VDIVPS Y12, Y3, Y3         // sqrt(v')/bc2sqrt
+	VADDPS Y13, Y3, Y3         // den
+	VMULPS Y2, Y14, Y2         // negStep*m'
+	VDIVPS Y3, Y2, Y2          // /den
+	VMULPS Y0, Y15, Y0         // p*decay
 	VADDPS Y2, Y0, Y0
 	VMOVUPS Y0, (DI)(AX*4)
 	ADDQ $8, AX
-	JMP aboth
-alast:
 	CMPQ AX, CX
-	JAE anext
-	VMOVUPS (DI)(AX*4), Y0
-	VMULPS (SI)(AX*4), Y6, Y1
-	VMULPS Y0, Y7, Y2
+	JB aupdpf
+	JMP anext
+aupd:
+	VMOVUPS (DI)(AX*4), Y0     // p
+	VMULPS (SI)(AX*4), Y5, Y1  // clip*g
+	VMULPS Y0, Y6, Y2          // wd*p
 	VADDPS Y2, Y1, Y1
-	VSUBPS Y8, Y1, Y1
-	VMULPS (DX)(AX*4), Y9, Y2
-	VMULPS Y1, Y10, Y3
-	VADDPS Y3, Y2, Y2
+	VSUBPS Y7, Y1, Y1          // d
+	VMULPS (DX)(AX*4), Y8, Y2  // b1*m
+	VMULPS Y1, Y9, Y3          // omb1*d
+	VADDPS Y3, Y2, Y2          // m'
 	VMOVUPS Y2, (DX)(AX*4)
-	VMULPS (BX)(AX*4), Y11, Y3
-	VBROADCASTSS 24(R8), Y5
-	VMULPS Y1, Y5, Y4
-	VMULPS Y1, Y4, Y4
-	VADDPS Y4, Y3, Y3
+	VMULPS (BX)(AX*4), Y10, Y3 // b2*v
+	VMULPS Y1, Y11, Y4         // omb2*d
+	VMULPS Y1, Y4, Y4          // (omb2*d)*d
+	VADDPS Y4, Y3, Y3          // v'
 	VMOVUPS Y3, (BX)(AX*4)
 	VSQRTPS Y3, Y3
-	VBROADCASTSS 28(R8), Y4
-	VDIVPS Y4, Y3, Y3
-	VADDPS Y14, Y3, Y3
-	VMULPS Y2, Y15, Y2
-	VDIVPS Y3, Y2, Y2
-	VBROADCASTSS 40(R8), Y5
-	VMULPS Y0, Y5, Y0
+	VDIVPS Y12, Y3, Y3         // sqrt(v')/bc2sqrt
+	VADDPS Y13, Y3, Y3         // den
+	VMULPS Y2, Y14, Y2         // negStep*m'
+	VDIVPS Y3, Y2, Y2          // /den
+	VMULPS Y0, Y15, Y0         // p*decay
 	VADDPS Y2, Y0, Y0
 	VMOVUPS Y0, (DI)(AX*4)
 	ADDQ $8, AX
-	JMP alast
+	CMPQ AX, CX
+	JB aupd
 anext:
 	ADDQ R10, DI
 	ADDQ R10, SI

@@ -15,7 +15,7 @@ type sgdKernel[F Float] struct {
 	decoupled           bool
 }
 
-func (k *sgdKernel[F]) sumGrad(s seg[F]) float64 { return sumAXPBY(s.g, s.p, k.clip, k.wd) }
+func (k *sgdKernel[F]) sumGrad(s seg[F]) float64 { return gcRowSum(s.g, s.p, k.clip, k.wd) }
 
 func (k *sgdKernel[F]) applyGrad(s seg[F], mu F) {
 	p := s.p

@@ -15,6 +15,15 @@ type adamConsts struct {
 	clip, wd, mu, b1, omb1, b2, omb2, bc2sqrt, eps, negStep, decay, stepSize, lrwd float32
 }
 
+// gcChunk is the run of values a GC row sum adds in the element type
+// before moving the partial sums to float64 (see gcRowSum).
+const gcChunk = 64
+
+// rowPrefetchBytes: the fused GC row kernels prefetch when one row of all
+// the arrays they stream is larger than this (the L1 data cache of current
+// x86 cores); a variable so tests can force either variant.
+var rowPrefetchBytes = 32 << 10
+
 func combine8(acc *[8]float64) float64 {
 	return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
@@ -33,6 +42,45 @@ func sumAXPBY[F Float](g, p []F, c, w F) float64 {
 			gb, pb := g[i:i+8], p[i:i+8]
 			for j := range 8 {
 				acc[j] += float64(c*gb[j] + w*pb[j])
+			}
+		}
+		s = combine8(&acc)
+	}
+	for i := n8; i < len(p); i++ {
+		s += float64(c*g[i] + w*p[i])
+	}
+	return s
+}
+
+// gcRowSum returns the sum of d[i] = c*g[i] + w*p[i] over a GC row: the
+// gradient as the buffers see it (clip factor c, coupled L2 decay w),
+// whose mean GC subtracts. d is formed in the element type, exactly as the
+// update forms it, and added in runs of gcChunk values: each of the 8
+// lanes (lane j takes i%8 == j) adds its 8 values of the run in the
+// element type, then the run's lane sums go to float64 lane totals,
+// combined as combine8. For float32 that is two multiplies and two adds
+// per 8 values, against ten instructions to convert each value and add
+// in float64; as a float32 lane only ever adds 8 values, the mean keeps
+// nearly the accuracy of float64 accumulation (TestGCRowSumAccuracy).
+func gcRowSum[F Float](g, p []F, c, w F) float64 {
+	g = g[:len(p)]
+	n8 := len(p) &^ 7
+	var s float64
+	if p32, ok := any(p).([]float32); ok && useAVX2 && n8 > 0 {
+		s = gcSum8(&any(g).([]float32)[0], &p32[0], n8, float32(c), float32(w))
+	} else {
+		var acc [8]float64
+		for lo := 0; lo < n8; lo += gcChunk {
+			hi := min(lo+gcChunk, n8)
+			var sd [8]F
+			for i := lo; i < hi; i += 8 {
+				gb, pb := g[i:i+8], p[i:i+8]
+				for j := range 8 {
+					sd[j] += c*gb[j] + w*pb[j]
+				}
+			}
+			for j := range 8 {
+				acc[j] += float64(sd[j])
 			}
 		}
 		s = combine8(&acc)
@@ -125,17 +173,27 @@ func streamBound32(p, g, a []float32) {
 }
 
 // sgdGCRows applies SGD's common update (see sgdMomentum) with GC on the
-// gradient to consecutive rows of m values: per row, mu = sum(d)/m with
-// the sum of sumAXPBY, then the update. It reports false, doing nothing,
-// when no assembly loop fits (the caller then runs the generic kernel
-// methods, which give the same bits).
+// gradient to consecutive rows of m values: per row, mu = gcRowSum(g, p,
+// clip, wd)/m, then the update. It reports false, doing nothing, when no
+// assembly loop fits (the caller then runs the generic kernel methods,
+// which give the same bits).
+//
+// Each row is read twice, once to sum and once to update, and the second
+// read finds the row in cache (L1 for rows of at most 2730 values, else
+// L2). Rows larger than rowPrefetchBytes (p, g and the buffer) also
+// prefetch the row's momentum buffer during the sum pass, so the update
+// pass runs from cache instead of waiting on one lone memory stream.
 func sgdGCRows[F Float](p, g, a []F, m int, clip, wd, mom, damp1, lr F) bool {
 	p32, ok := any(p).([]float32)
 	if !ok || !useAVX2 || m%8 != 0 || len(p) == 0 {
 		return false
 	}
 	k := sgdConsts{clip: float32(clip), wd: float32(wd), mom: float32(mom), damp1: float32(damp1), lr: float32(lr)}
-	sgdGCRows8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], len(p)/m, m, &k)
+	pf := 0
+	if 12*m > rowPrefetchBytes {
+		pf = 1
+	}
+	sgdGCRows8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], len(p)/m, m, &k, pf)
 	return true
 }
 
@@ -175,7 +233,10 @@ func applyUpdate[F Float](p, u []F, mu F) {
 }
 
 // adamGCRows applies Adam's or AdamW's update with GC on the gradient to
-// consecutive rows of width values (see sgdGCRows).
+// consecutive rows of width values (see sgdGCRows). Adam's update is
+// compute-bound (a square root and two divisions per value), so rows
+// larger than rowPrefetchBytes (p, g, m, v) prefetch the next row during
+// the update: its sum pass then reads from cache while this row computes.
 func adamGCRows[F Float](p, g, m, v []F, width int, k *adamKernel[F]) bool {
 	p32, ok := any(p).([]float32)
 	if !ok || !useAVX2 || width%8 != 0 || len(p) == 0 {
@@ -183,6 +244,10 @@ func adamGCRows[F Float](p, g, m, v []F, width int, k *adamKernel[F]) bool {
 	}
 	c := adamConsts{clip: float32(k.clip), wd: float32(k.wd), b1: float32(k.b1), omb1: float32(k.omb1), b2: float32(k.b2),
 		omb2: float32(k.omb2), bc2sqrt: float32(k.bc2sqrt), eps: float32(k.eps), negStep: float32(k.negStep), decay: float32(k.decay)}
-	adamGCRows8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], len(p)/width, width, &c)
+	pf := 0
+	if 16*width > rowPrefetchBytes {
+		pf = 1
+	}
+	adamGCRows8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], len(p)/width, width, &c, pf)
 	return true
 }
