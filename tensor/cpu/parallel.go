@@ -28,6 +28,11 @@ func Threads() int { return int(threads.Load()) }
 // Parallel calls f on disjoint chunks [lo, hi) covering [0, n), using up to
 // Threads() goroutines, with chunks of at least grain items. It runs f
 // inline when the work is small.
+//
+// The chunks are fixed (one per goroutine, so results never depend on
+// scheduling); the calling goroutine takes chunks too, and a helper that
+// the OS starts late finds its chunk already done: the caller waits only
+// for chunks in progress, never for a goroutine to be scheduled.
 func Parallel(n, grain int, f func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -44,17 +49,23 @@ func Parallel(n, grain int, f func(lo, hi int)) {
 		return
 	}
 	chunk := (n + w - 1) / w
+	chunks := (n + chunk - 1) / chunk
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += chunk {
-		hi := lo + chunk
-		if hi > n {
-			hi = n
+	wg.Add(chunks)
+	run := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= chunks {
+				return
+			}
+			f(i*chunk, min(i*chunk+chunk, n))
+			wg.Done()
 		}
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, hi)
 	}
+	for k := 1; k < chunks; k++ {
+		go run()
+	}
+	run()
 	wg.Wait()
 }
