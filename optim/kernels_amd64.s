@@ -419,7 +419,9 @@ sgdone:
 // Adam/AdamW with GC on the gradient over rows consecutive rows of width
 // values (a multiple of 8). Per row: gcSum8's sum of clip*g + wd*p, mu =
 // float32(sum/width), then adam8's update with that mu; with pf != 0 the
-// update of every row but the last prefetches the next row's p, g, m, v.
+// update of every row but the last prefetches the next row's p, g, m, v
+// (PREFETCHT1: measured a few per cent faster than T0 here, as it leaves
+// L1 to the row being updated).
 // The sum pass uses Y0-Y6 and Y14-Y15, the update the constants in
 // Y5-Y15, reloaded per row.
 TEXT ·adamGCRows8(SB), NOSPLIT, $0-64
@@ -490,10 +492,10 @@ amean:
 	LEAQ (DX)(R10*1), R13
 	LEAQ (BX)(R10*1), R14
 aupdpf:
-	PREFETCHT0 (R11)(AX*4)
-	PREFETCHT0 (R12)(AX*4)
-	PREFETCHT0 (R13)(AX*4)
-	PREFETCHT0 (R14)(AX*4)
+	PREFETCHT1 (R11)(AX*4)
+	PREFETCHT1 (R12)(AX*4)
+	PREFETCHT1 (R13)(AX*4)
+	PREFETCHT1 (R14)(AX*4)
 	VMOVUPS (DI)(AX*4), Y0     // p
 	VMULPS (SI)(AX*4), Y5, Y1  // clip*g
 	VMULPS Y0, Y6, Y2          // wd*p
