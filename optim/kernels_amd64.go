@@ -10,7 +10,7 @@ func xgetbv0() uint32
 func sumAXPBY8(gs, p *float32, n int, c, w float32) float64
 
 //go:noescape
-func gcSum8(gs, p *float32, n int, c, w float32) float64
+func gcSum8(gs, p *float32, n int, c, w float32, flags int) float64
 
 //go:noescape
 func sumSq8(gs *float32, n int) float64
@@ -45,7 +45,7 @@ func detectAVX2() bool {
 func stream8(p, gs, a *float32, n int)
 
 //go:noescape
-func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts, pf int)
+func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts, flags int)
 
 //go:noescape
 func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
@@ -54,4 +54,4 @@ func adamUpd8(p, gs, m, v, out *float32, n int, k *adamConsts)
 func subShift8(p, u *float32, n int, mu float32)
 
 //go:noescape
-func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts, pf int)
+func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts, flags int)

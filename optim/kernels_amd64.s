@@ -56,15 +56,16 @@ sumdone:
 	MOVSD X0, ret+32(FP)
 	RET
 
-// func gcSum8(gs, p *float32, n int, c, w float32) float64
-// gcRowSum over n (a multiple of 8) values: d = c*g + w*p in float32,
-// summed in float32 lanes (lane j takes i%8 == j) over runs of 64 values
-// (the last one shorter); after each run the lanes go to float64 totals,
-// combined as combine8.
-TEXT ·gcSum8(SB), NOSPLIT, $0-40
+// func gcSum8(gs, p *float32, n int, c, w float32, flags int) float64
+// gcRowSum over n (a multiple of 8) values: d = c*g + w*p in float32
+// (flags&rowGradOnly: d = g, p unread), summed in float32 lanes (lane j
+// takes i%8 == j) over runs of 64 values (the last one shorter); after
+// each run the lanes go to float64 totals, combined as combine8.
+TEXT ·gcSum8(SB), NOSPLIT, $0-48
 	MOVQ gs+0(FP), SI
 	MOVQ p+8(FP), DI
 	MOVQ n+16(FP), CX
+	MOVQ flags+32(FP), R8
 	VBROADCASTSS c+24(FP), Y4
 	VBROADCASTSS w+28(FP), Y5
 	VXORPD Y14, Y14, Y14
@@ -77,6 +78,8 @@ gschunk:
 	CMPQ BX, CX
 	CMOVQHI CX, BX
 	VXORPS Y6, Y6, Y6
+	TESTQ $2, R8
+	JNZ gsg
 gssum:
 	VMULPS (SI)(AX*4), Y4, Y2
 	VMULPS (DI)(AX*4), Y5, Y3
@@ -85,6 +88,13 @@ gssum:
 	ADDQ $8, AX
 	CMPQ AX, BX
 	JB gssum
+	JMP gsflush
+gsg:
+	VADDPS (SI)(AX*4), Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JB gsg
+gsflush:
 	VCVTPS2PD X6, Y0
 	VEXTRACTF128 $1, Y6, X1
 	VCVTPS2PD X1, Y1
@@ -97,7 +107,7 @@ gsdone:
 	VADDPD X1, X0, X0
 	VHADDPD X0, X0, X0
 	VZEROUPPER
-	MOVSD X0, ret+32(FP)
+	MOVSD X0, ret+40(FP)
 	RET
 
 // func sumSq8(gs *float32, n int) float64
@@ -319,12 +329,13 @@ ssdone:
 	VZEROUPPER
 	RET
 
-// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts, pf int)
+// func sgdGCRows8(p, gs, a *float32, rows, m int, k *sgdConsts, flags int)
 // SGD's common update with GC on the gradient over rows consecutive rows
 // of m values (m a multiple of 8). Per row: a sum pass, gcSum8's sum of
-// d = clip*g + wd*p (with pf != 0 it also prefetches the row's momentum
-// buffer), mu = float32(sum/m), then an update pass, sgdMomentum8's loop
-// with that mu, which finds the row in cache.
+// d = clip*g + wd*p (flags&rowGradOnly: of g; flags&rowPrefetch: it also
+// prefetches the row's momentum buffer), mu = float32(sum/m), then an
+// update pass, sgdMomentum8's loop with that mu, which finds the row in
+// cache.
 TEXT ·sgdGCRows8(SB), NOSPLIT, $0-56
 	MOVQ p+0(FP), DI
 	MOVQ gs+8(FP), SI
@@ -332,7 +343,7 @@ TEXT ·sgdGCRows8(SB), NOSPLIT, $0-56
 	MOVQ rows+24(FP), R9
 	MOVQ m+32(FP), CX
 	MOVQ k+40(FP), R8
-	MOVQ pf+48(FP), R12
+	MOVQ flags+48(FP), R12
 	VBROADCASTSS 0(R8), Y8   // clip
 	VBROADCASTSS 4(R8), Y9   // wd
 	VBROADCASTSS 12(R8), Y11 // mom
@@ -353,8 +364,12 @@ sgchunk:
 	CMPQ BX, CX
 	CMOVQHI CX, BX
 	VXORPS Y6, Y6, Y6
-	TESTQ R12, R12
-	JNZ sgsumpf
+	CMPQ R12, $1
+	JEQ sgsumpf
+	CMPQ R12, $2
+	JEQ sgg
+	CMPQ R12, $3
+	JEQ sggpf
 sgsum:
 	VMULPS (SI)(AX*4), Y8, Y2
 	VMULPS (DI)(AX*4), Y9, Y3
@@ -373,6 +388,19 @@ sgsumpf:
 	ADDQ $8, AX
 	CMPQ AX, BX
 	JB sgsumpf
+	JMP sgflush
+sgg:
+	VADDPS (SI)(AX*4), Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JB sgg
+	JMP sgflush
+sggpf:
+	PREFETCHT0 (DX)(AX*4)
+	VADDPS (SI)(AX*4), Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JB sggpf
 sgflush:
 	VCVTPS2PD X6, Y0
 	VEXTRACTF128 $1, Y6, X1
@@ -415,11 +443,12 @@ sgdone:
 	VZEROUPPER
 	RET
 
-// func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts, pf int)
+// func adamGCRows8(p, gs, m, v *float32, rows, width int, k *adamConsts, flags int)
 // Adam/AdamW with GC on the gradient over rows consecutive rows of width
-// values (a multiple of 8). Per row: gcSum8's sum of clip*g + wd*p, mu =
-// float32(sum/width), then adam8's update with that mu; with pf != 0 the
-// update of every row but the last prefetches the next row's p, g, m, v
+// values (a multiple of 8). Per row: gcSum8's sum of clip*g + wd*p (of g
+// with flags&rowGradOnly), mu = float32(sum/width), then adam8's update
+// with that mu; with flags&rowPrefetch the update of every row but the
+// last prefetches the next row's p, g, m, v
 // (PREFETCHT1: measured a few per cent faster than T0 here, as it leaves
 // L1 to the row being updated).
 // The sum pass uses Y0-Y6 and Y14-Y15, the update the constants in
@@ -437,6 +466,7 @@ TEXT ·adamGCRows8(SB), NOSPLIT, $0-64
 arow:
 	TESTQ R9, R9
 	JZ adone
+	MOVQ flags+56(FP), R12
 	VBROADCASTSS 0(R8), Y4   // clip
 	VBROADCASTSS 4(R8), Y5   // wd
 	VXORPD Y14, Y14, Y14
@@ -449,6 +479,8 @@ achunk:
 	CMPQ R11, CX
 	CMOVQHI CX, R11
 	VXORPS Y6, Y6, Y6
+	TESTQ $2, R12
+	JNZ asumg
 asum:
 	VMULPS (SI)(AX*4), Y4, Y2
 	VMULPS (DI)(AX*4), Y5, Y3
@@ -457,6 +489,13 @@ asum:
 	ADDQ $8, AX
 	CMPQ AX, R11
 	JB asum
+	JMP aflush
+asumg:
+	VADDPS (SI)(AX*4), Y6, Y6
+	ADDQ $8, AX
+	CMPQ AX, R11
+	JB asumg
+aflush:
 	VCVTPS2PD X6, Y0
 	VEXTRACTF128 $1, Y6, X1
 	VCVTPS2PD X1, Y1
@@ -483,8 +522,8 @@ amean:
 	VBROADCASTSS 36(R8), Y14 // negStep
 	VBROADCASTSS 40(R8), Y15 // decay
 	XORQ AX, AX
-	CMPQ pf+56(FP), $0
-	JEQ aupd
+	TESTQ $1, R12
+	JZ aupd
 	CMPQ R9, $1
 	JEQ aupd
 	LEAQ (DI)(R10*1), R11    // the next row

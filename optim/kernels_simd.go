@@ -19,6 +19,25 @@ type adamConsts struct {
 // before moving the partial sums to float64 (see gcRowSum).
 const gcChunk = 64
 
+// Flags of the assembly row sums and row loops.
+const (
+	rowPrefetch = 1 // take the prefetching variant of the row loop
+	rowGradOnly = 2 // c == 1 and w == 0: the row sum is the gradient's
+)
+
+// rowFlags returns the flags for rows of m values streaming bytesPer
+// bytes per value, with clip factor c and coupled decay w.
+func rowFlags[F Float](m, bytesPer int, c, w F) int {
+	f := 0
+	if bytesPer*m > rowPrefetchBytes {
+		f |= rowPrefetch
+	}
+	if c == 1 && w == 0 {
+		f |= rowGradOnly
+	}
+	return f
+}
+
 // rowPrefetchBytes: the fused GC row kernels prefetch when one row of all
 // the arrays they stream is larger than this (the L1 data cache of current
 // x86 cores); a variable so tests can force either variant.
@@ -62,12 +81,20 @@ func sumAXPBY[F Float](g, p []F, c, w F) float64 {
 // per 8 values, against ten instructions to convert each value and add
 // in float64; as a float32 lane only ever adds 8 values, the mean keeps
 // nearly the accuracy of float64 accumulation (TestGCRowSumAccuracy).
+// With c == 1 and w == 0 (AdamW, or no decay, without clipping) d is g
+// itself and p is not read (one add per 8 values; for finite p the same
+// bits, as 1*g + 0*p == g).
 func gcRowSum[F Float](g, p []F, c, w F) float64 {
 	g = g[:len(p)]
 	n8 := len(p) &^ 7
+	gOnly := c == 1 && w == 0
 	var s float64
 	if p32, ok := any(p).([]float32); ok && useAVX2 && n8 > 0 {
-		s = gcSum8(&any(g).([]float32)[0], &p32[0], n8, float32(c), float32(w))
+		flags := 0
+		if gOnly {
+			flags = rowGradOnly
+		}
+		s = gcSum8(&any(g).([]float32)[0], &p32[0], n8, float32(c), float32(w), flags)
 	} else {
 		var acc [8]float64
 		for lo := 0; lo < n8; lo += gcChunk {
@@ -75,6 +102,12 @@ func gcRowSum[F Float](g, p []F, c, w F) float64 {
 			var sd [8]F
 			for i := lo; i < hi; i += 8 {
 				gb, pb := g[i:i+8], p[i:i+8]
+				if gOnly {
+					for j := range 8 {
+						sd[j] += gb[j]
+					}
+					continue
+				}
 				for j := range 8 {
 					sd[j] += c*gb[j] + w*pb[j]
 				}
@@ -189,11 +222,7 @@ func sgdGCRows[F Float](p, g, a []F, m int, clip, wd, mom, damp1, lr F) bool {
 		return false
 	}
 	k := sgdConsts{clip: float32(clip), wd: float32(wd), mom: float32(mom), damp1: float32(damp1), lr: float32(lr)}
-	pf := 0
-	if 12*m > rowPrefetchBytes {
-		pf = 1
-	}
-	sgdGCRows8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], len(p)/m, m, &k, pf)
+	sgdGCRows8(&p32[0], &any(g).([]float32)[0], &any(a).([]float32)[0], len(p)/m, m, &k, rowFlags(m, 12, clip, wd))
 	return true
 }
 
@@ -244,10 +273,6 @@ func adamGCRows[F Float](p, g, m, v []F, width int, k *adamKernel[F]) bool {
 	}
 	c := adamConsts{clip: float32(k.clip), wd: float32(k.wd), b1: float32(k.b1), omb1: float32(k.omb1), b2: float32(k.b2),
 		omb2: float32(k.omb2), bc2sqrt: float32(k.bc2sqrt), eps: float32(k.eps), negStep: float32(k.negStep), decay: float32(k.decay)}
-	pf := 0
-	if 16*width > rowPrefetchBytes {
-		pf = 1
-	}
-	adamGCRows8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], len(p)/width, width, &c, pf)
+	adamGCRows8(&p32[0], &any(g).([]float32)[0], &any(m).([]float32)[0], &any(v).([]float32)[0], len(p)/width, width, &c, rowFlags(width, 16, k.clip, k.wd))
 	return true
 }

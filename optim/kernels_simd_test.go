@@ -65,8 +65,10 @@ func TestAssemblyMatchesGo(t *testing.T) {
 		if n%8 == 0 {
 			for _, m := range []int{8, 16, 24, n} {
 				for _, pfBytes := range []int{0, 1 << 40} {
-					if n%m == 0 {
-						checkFusedRows(t, n, m, pfBytes, p, g, a, v)
+					for _, cw := range [][2]float32{{0.7, 1e-2}, {1, 0}} { // {1, 0}: the gradient-only sum
+						if n%m == 0 {
+							checkFusedRows(t, n, m, pfBytes, cw[0], cw[1], p, g, a, v)
+						}
 					}
 				}
 			}
@@ -86,27 +88,28 @@ func TestAssemblyMatchesGo(t *testing.T) {
 
 // checkFusedRows compares sgdGCRows and adamGCRows over n values in rows
 // of m with the generic kernels row by row, rowPrefetchBytes set to
-// pfBytes (0: every row takes the prefetching variant).
-func checkFusedRows(t *testing.T, n, m, pfBytes int, p, g, a, v []float32) {
+// pfBytes (0: every row takes the prefetching variant), with clip factor
+// clip and coupled decay wd.
+func checkFusedRows(t *testing.T, n, m, pfBytes int, clip, wd float32, p, g, a, v []float32) {
 	t.Helper()
 	defer func(old int) { rowPrefetchBytes = old; useAVX2 = true }(rowPrefetchBytes)
 	rowPrefetchBytes = pfBytes
 	pa, aa := append([]float32(nil), p...), append([]float32(nil), a...)
 	useAVX2 = true
-	if !sgdGCRows(pa, g, aa, m, 0.7, 1e-4, 0.9, 0.5, 0.02) {
+	if !sgdGCRows(pa, g, aa, m, clip, wd, 0.9, 0.5, 0.02) {
 		t.Fatal("sgdGCRows declined")
 	}
 	useAVX2 = false
 	pr, ar := append([]float32(nil), p...), append([]float32(nil), a...)
-	k := &sgdKernel[float32]{clip: 0.7, wd: 1e-4, mom: 0.9, damp1: 0.5, lr: 0.02, hasMom: true}
+	k := &sgdKernel[float32]{clip: clip, wd: wd, mom: 0.9, damp1: 0.5, lr: 0.02, hasMom: true}
 	for r := 0; r < n/m; r++ {
 		s := seg[float32]{p: pr[r*m : (r+1)*m], g: g[r*m : (r+1)*m], a: ar[r*m : (r+1)*m]}
 		k.applyGrad(s, float32(k.sumGrad(s)/float64(m)))
 	}
 	if !sameBits(pa, pr) || !sameBits(aa, ar) {
-		t.Errorf("n=%d m=%d prefetch above %d B: fused GC rows differ from the generic path", n, m, pfBytes)
+		t.Errorf("n=%d m=%d prefetch above %d B, clip %v wd %v: fused GC rows differ from the generic path", n, m, pfBytes, clip, wd)
 	}
-	ka := &adamKernel[float32]{clip: 0.7, wd: 1e-2, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 0.001,
+	ka := &adamKernel[float32]{clip: clip, wd: wd, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 0.001,
 		bc2sqrt: 0.05, eps: 1e-8, negStep: -3e-3, decay: 0.9999}
 	pa, ma, va := append([]float32(nil), p...), append([]float32(nil), a...), append([]float32(nil), v...)
 	useAVX2 = true
@@ -120,7 +123,7 @@ func checkFusedRows(t *testing.T, n, m, pfBytes int, p, g, a, v []float32) {
 		ka.applyGrad(s, float32(ka.sumGrad(s)/float64(m)))
 	}
 	if !sameBits(pa, pr) || !sameBits(ma, mr) || !sameBits(va, vr) {
-		t.Errorf("n=%d m=%d prefetch above %d B: fused Adam GC rows differ from the generic path", n, m, pfBytes)
+		t.Errorf("n=%d m=%d prefetch above %d B, clip %v wd %v: fused Adam GC rows differ from the generic path", n, m, pfBytes, clip, wd)
 	}
 }
 
