@@ -16,6 +16,8 @@
 // Each side runs in its own process, ours as this binary with -child, so
 // each peak resident set (VmHWM, getrusage's maxrss for PyTorch) is its
 // own. PyTorch runs with OPENBLAS_NUM_THREADS and torch threads = -threads.
+// -clock cpu times steps in process CPU seconds on both sides (for a loaded
+// machine, where wall times swing; at -threads 1 neither side spins).
 //
 // Variants of ours: default (GOGC=100), gogc25 (GOGC=25), memlimit
 // (GOMEMLIMIT=1800MiB, about PyTorch's peak): the Go collector's headroom
@@ -37,6 +39,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gcdet/gcdet/backbone"
@@ -84,10 +87,11 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with torch; empty skips PyTorch")
 	script := flag.String("torch-script", torchBench, "rcnn_bench.py")
 	variants := flag.String("variants", "default", "comma-separated variants of ours: default, gogc25 (GOGC=25), memlimit (GOMEMLIMIT=1800MiB, PyTorch's peak)")
+	clock := flag.String("clock", "wall", "what a step's time is: wall, or cpu (the process's CPU seconds, all threads: steadier on a loaded machine)")
 	child := flag.String("child", "", "internal: run one mode in this process and print JSON")
 	flag.Parse()
 	if *child != "" {
-		r, err := runChild(*child, *warmup, *steps, *scoreThresh)
+		r, err := runChild(*child, *warmup, *steps, *scoreThresh, *clock == "cpu")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -95,13 +99,17 @@ func main() {
 		json.NewEncoder(os.Stdout).Encode(r)
 		return
 	}
-	fmt.Printf("machine: %d CPUs, %d threads per side, %s\n", runtime.NumCPU(), *threads, loadAvg())
+	if *clock != "wall" && *clock != "cpu" {
+		fmt.Fprintf(os.Stderr, "-clock %q: want wall or cpu\n", *clock)
+		os.Exit(2)
+	}
+	fmt.Printf("machine: %d CPUs, %d threads per side, %s clock, %s\n", runtime.NumCPU(), *threads, *clock, loadAvg())
 	for _, mode := range strings.Split(*modes, ",") {
 		var theirs []result
 		ours := map[string][]result{}
 		for range *rounds {
 			if *python != "" {
-				r, err := runTorch(*python, *script, mode, *warmup, *steps, *threads, *scoreThresh)
+				r, err := runTorch(*python, *script, mode, *warmup, *steps, *threads, *scoreThresh, *clock == "cpu")
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "torch %s: %v\n", mode, err)
 				} else {
@@ -109,7 +117,7 @@ func main() {
 				}
 			}
 			for _, v := range strings.Split(*variants, ",") {
-				r, err := runOurs(mode, v, *warmup, *steps, *threads, *scoreThresh)
+				r, err := runOurs(mode, v, *warmup, *steps, *threads, *scoreThresh, *clock)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "gcdet %s/%s: %v\n", mode, v, err)
 					continue
@@ -152,12 +160,12 @@ func merge(rs []result) *result {
 	return &r
 }
 
-func runOurs(mode, variant string, warmup, steps, threads int, scoreThresh float64) (result, error) {
+func runOurs(mode, variant string, warmup, steps, threads int, scoreThresh float64, clock string) (result, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return result{}, err
 	}
-	cmd := exec.Command(exe, "-child", mode, "-warmup", strconv.Itoa(warmup), "-steps", strconv.Itoa(steps),
+	cmd := exec.Command(exe, "-child", mode, "-clock", clock, "-warmup", strconv.Itoa(warmup), "-steps", strconv.Itoa(steps),
 		"-score-thresh", strconv.FormatFloat(scoreThresh, 'g', -1, 64))
 	cmd.Env = append(os.Environ(), "GCDET_THREADS="+strconv.Itoa(threads), "OPENBLAS_NUM_THREADS="+strconv.Itoa(threads))
 	switch variant {
@@ -181,18 +189,27 @@ func runOurs(mode, variant string, warmup, steps, threads int, scoreThresh float
 }
 
 // runTorch runs rcnn_bench.py under a wrapper that prints the process's
-// peak resident set after it.
-func runTorch(python, script, mode string, warmup, steps, threads int, scoreThresh float64) (result, error) {
+// peak resident set after it; with cpu, the wrapper makes the script's
+// time.perf_counter the process's CPU clock (time.process_time), so its
+// step times are CPU seconds.
+func runTorch(python, script, mode string, warmup, steps, threads int, scoreThresh float64, cpu bool) (result, error) {
 	args := []string{"--model", "mrcnn_r50", "--bb", "default", "--mode", mode, "--warmup", strconv.Itoa(warmup),
 		"--steps", strconv.Itoa(steps), "--threads", strconv.Itoa(threads)}
 	if mode == "infer" && scoreThresh >= 0 {
 		args = append(args, "--score-thresh", strconv.FormatFloat(scoreThresh, 'g', -1, 64))
 	}
-	wrapper := `import json, resource, runpy, sys
+	wrapper := `import json, resource, runpy, sys, time
+sys.argv = sys.argv[1:]
+if sys.argv[0] == "cpu":
+    time.perf_counter = time.process_time
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 print(json.dumps({"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))`
-	cmd := exec.Command(python, append([]string{"-c", wrapper, script}, args...)...)
+	clk := "wall"
+	if cpu {
+		clk = "cpu"
+	}
+	cmd := exec.Command(python, append([]string{"-c", wrapper, clk, script}, args...)...)
 	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS="+strconv.Itoa(threads), "OMP_NUM_THREADS="+strconv.Itoa(threads))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -268,7 +285,7 @@ func workload(scoreThresh float64) (*detector.GeneralizedRCNN, detector.ImageLis
 	return m, images, []roi.GroundTruth{gt}, nil
 }
 
-func runChild(mode string, warmup, steps int, scoreThresh float64) (result, error) {
+func runChild(mode string, warmup, steps int, scoreThresh float64, cpu bool) (result, error) {
 	m, images, gts, err := workload(scoreThresh)
 	if err != nil {
 		return result{}, err
@@ -312,17 +329,32 @@ func runChild(mode string, warmup, steps int, scoreThresh float64) (result, erro
 	default:
 		return r, fmt.Errorf("unknown mode %q", mode)
 	}
+	now := func() float64 {
+		if cpu {
+			return cpuSeconds()
+		}
+		return float64(time.Now().UnixNano()) / 1e9
+	}
 	for i := range warmup + steps {
-		t0 := time.Now()
+		t0 := now()
 		if err := step(); err != nil {
 			return r, err
 		}
 		if i >= warmup {
-			r.Steps = append(r.Steps, time.Since(t0).Seconds())
+			r.Steps = append(r.Steps, now()-t0)
 		}
 	}
 	r.PeakRSSKB = vmHWM()
 	return r, nil
+}
+
+// cpuSeconds is the process's CPU time (user + system, all threads).
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // vmHWM is the process's peak resident set in KiB.
