@@ -123,6 +123,8 @@ func (t *Tensor) BackwardWith(grad *Tensor) {
 	if !t.requiresGrad {
 		panic("tensor.Backward: tensor does not require gradients")
 	}
+	beginRecycling()
+	defer endRecycling()
 	NoGrad(func() { backward(t, grad) })
 }
 

@@ -99,10 +99,11 @@ func TestTapeDropsUnneededIntermediates(t *testing.T) {
 }
 
 func TestRecycledBuffersNeverReachCallers(t *testing.T) {
-	// The tape recycles gradient buffers it proves dead (cpu_pool.go). Run
-	// the same mixed graph several times on fresh leaves: every run must
-	// give the same gradients, and the Grads, outputs and seeds of earlier
-	// runs must stay intact while later runs reuse buffers.
+	// The tape recycles gradient buffers it proves dead within a Backward
+	// (cpu_pool.go). Run the same mixed graph several times on fresh
+	// leaves: every run must give the same gradients, the seed and the
+	// outputs must keep their values through Backward, and the Grads of
+	// earlier runs must stay intact.
 	rng := opsRNG(11)
 	xv := make([]float32, 2*8*16*16)
 	for i := range xv {
@@ -138,10 +139,11 @@ func TestRecycledBuffersNeverReachCallers(t *testing.T) {
 		seed := tensor.Full(0.01, y.Shape()...)
 		before := snapshot([]*tensor.Tensor{y, seed})
 		y.BackwardWith(seed)
-		// The seed reaching a leaf that already has a Grad, and a pending
-		// gradient the tape owns (from Exp) before the seed arrives
-		// through AddScalar.
-		tensor.Add(x, x).BackwardWith(seed)
+		// The seed reaching a leaf that already has a Grad (then read again
+		// by Exp's backward, whose output recycling must not overwrite it),
+		// and a pending gradient the tape owns (from Exp) before the seed
+		// arrives through AddScalar.
+		tensor.Add(x, tensor.Exp(tensor.MulScalar(x, 0.01))).BackwardWith(seed)
 		hh := tensor.MulScalar(x, 0.5)
 		tensor.Add(tensor.AddScalar(hh, 1), tensor.Exp(hh)).BackwardWith(seed)
 		cur := run{grads: []*tensor.Tensor{x.Grad, w.Grad, g.Grad, b.Grad, s.Grad}, outs: []*tensor.Tensor{y, seed}}
