@@ -16,6 +16,12 @@ const (
 	// enough to amortize scheduling, small enough to balance two to a few
 	// dozen cores over a ResNet-50-FPN.
 	itemTarget = 1 << 16
+	// minItemRows is the fewest GC rows in a work item: the assembly row
+	// loops prefetch the next row of the item, so the first row of each
+	// item goes unprefetched; with rows of thousands of values (fc6: 12544,
+	// 3x3 convs over 512 channels: 4608) itemTarget alone would put only
+	// 5 to 14 rows in an item.
+	minItemRows = 16
 	// noGCChunk is the unit size of a parameter without GC.
 	noGCChunk = 1 << 14
 	// rowBlock is the number of values whose GC rows the generic path
@@ -70,7 +76,10 @@ func newEngine[F Float](cfg Config, plan *plan, workers int) *engine[F] {
 			e.maxM = max(e.maxM, s.layout.m)
 		}
 		per := 1
-		if s.layout.m > 0 {
+		switch {
+		case s.layout.kind == layoutRows:
+			per = max(minItemRows, itemTarget/s.layout.m)
+		case s.layout.m > 0:
 			per = max(1, itemTarget/s.layout.m)
 		}
 		for u := 0; u < s.layout.units; u += per {
