@@ -63,6 +63,7 @@ type result struct {
 	CPUMsMedian  float64 `json:"cpu_ms_median"` // process CPU time (user+sys, all threads) per step
 	CPUMsBest    float64 `json:"cpu_ms_best"`
 	PeakRSSKB    int     `json:"peak_rss_kb"`
+	PeakMaxKB    int     `json:"peak_max_kb,omitempty"` // highest peak over rounds (PeakRSSKB is their median)
 	BaseRSSKB    int     `json:"base_rss_kb"`
 	HoldBytes    int     `json:"hold_bytes,omitempty"`
 }
@@ -131,20 +132,25 @@ func main() {
 }
 
 // combine merges the rounds of one side: median of the medians, best of
-// the bests, highest peak.
+// the bests, median and highest peak (the peak swings with the collector's
+// timing from run to run).
 func combine(rs []result) result {
 	r := rs[0]
 	meds := make([]float64, len(rs))
 	cpus := make([]float64, len(rs))
+	peaks := make([]int, len(rs))
 	for i, x := range rs {
+		peaks[i] = x.PeakRSSKB - x.BaseRSSKB
 		meds[i] = x.MedianMs
 		cpus[i] = x.CPUMsMedian
 		r.BestMs = min(r.BestMs, x.BestMs)
 		r.CPUMsBest = min(r.CPUMsBest, x.CPUMsBest)
-		r.PeakRSSKB = max(r.PeakRSSKB, x.PeakRSSKB)
 	}
 	sort.Float64s(meds)
 	sort.Float64s(cpus)
+	sort.Ints(peaks)
+	r.BaseRSSKB = 0
+	r.PeakRSSKB, r.PeakMaxKB = peaks[len(peaks)/2], peaks[len(peaks)-1]
 	med := meds[len(meds)/2]
 	r.CPUMsMedian = cpus[len(cpus)/2]
 	r.GFlopsMedian *= r.MedianMs / med
@@ -156,6 +162,9 @@ func combine(rs []result) result {
 func print(r result, torch *result) {
 	line := fmt.Sprintf("%-11s %-18s %-9s median %7.1f ms  best %7.1f ms  cpu %7.1f ms (best %6.1f)  %6.1f GFLOP/s  peak %6.1f MiB over base",
 		r.Workload, r.Side, r.Variant, r.MedianMs, r.BestMs, r.CPUMsMedian, r.CPUMsBest, r.GFlopsMedian, float64(r.PeakRSSKB-r.BaseRSSKB)/1024)
+	if r.PeakMaxKB > r.PeakRSSKB {
+		line += fmt.Sprintf(" (max %.1f)", float64(r.PeakMaxKB)/1024)
+	}
 	if r.HoldBytes > 0 {
 		line += fmt.Sprintf(" (%.2fx the %.1f MiB of tensors)", float64(r.PeakRSSKB-r.BaseRSSKB)*1024/float64(r.HoldBytes), float64(r.HoldBytes)/(1<<20))
 	}
