@@ -13,10 +13,17 @@
 //     backend (CUDA) implements the Backend interface and nothing above this
 //     package changes. Layers and models only call the ops here.
 //   - An op that has inputs requiring gradients records a node on its output:
-//     the inputs and a closure that maps the output's gradient to the inputs'
-//     gradients. Backward walks the nodes in reverse creation order,
-//     accumulates into the leaves' Grad, and drops the nodes so intermediates
-//     can be collected.
+//     edges to its inputs (leaf tensors, or the nodes that made the
+//     intermediate ones) and a closure that maps the output's gradient to
+//     the inputs' gradients. Backward walks the nodes in reverse creation
+//     order, accumulates into the leaves' Grad, and drops each node once it
+//     has run.
+//   - Memory: a node never holds its input tensors, and each closure keeps
+//     only what its gradient reads (relu its output, add nothing), so an
+//     intermediate lives only as long as the caller or such a closure holds
+//     it. A gradient the tape alone holds becomes a leaf's Grad without a
+//     copy, and gradient buffers the tape proves dead are recycled within
+//     the same Backward (cpu_pool.go).
 //   - Shape mistakes at the public API panic with a message that names the op
 //     and the shapes (they are programmer errors, not user-data errors).
 //

@@ -1,7 +1,10 @@
 // Package cpu holds gcdet's CPU kernels: plain functions over contiguous
 // float32 slices, with no knowledge of tensors or autograd. The tensor
 // package's CPU backend calls them. Work is split across a bounded number of
-// goroutines (SetThreads; default GOMAXPROCS, or env GCDET_THREADS).
+// goroutines (SetThreads; default GOMAXPROCS, or env GCDET_THREADS). On
+// amd64 with AVX2 and FMA the GEMM micro-kernels (gemm_amd64.s) and the
+// contiguous elementwise and norm loops (elementwise_amd64.s, through
+// vec.go) run in assembly; elsewhere portable Go loops compute the same.
 package cpu
 
 import (
