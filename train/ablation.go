@@ -71,14 +71,17 @@ type AblationRow struct {
 
 // AblationReport is the ablation's outcome.
 type AblationReport struct {
-	Baseline string         `json:"baseline"`
-	Seeds    []uint64       `json:"seeds"`
-	Rows     []AblationRow  `json:"rows"`
-	Runs     []AblationRun  `json:"runs"`
-	Command  string         `json:"command,omitempty"`
-	Started  time.Time      `json:"started"`
-	Seconds  float64        `json:"seconds"`
-	Curves   []ablationCurv `json:"-"`
+	Baseline string        `json:"baseline"`
+	Seeds    []uint64      `json:"seeds"`
+	Rows     []AblationRow `json:"rows"`
+	Runs     []AblationRun `json:"runs"`
+	Command  string        `json:"command,omitempty"`
+	Started  time.Time     `json:"started"`
+	// Seconds is this invocation's wall time (runs finished before are
+	// reused, not retrained); TrainSeconds sums every run's training time.
+	Seconds      float64        `json:"seconds"`
+	TrainSeconds float64        `json:"train_seconds"`
+	Curves       []ablationCurv `json:"-"`
 }
 
 type ablationCurv struct {
@@ -159,6 +162,9 @@ func RunAblation(ctx context.Context, o AblationOptions) (*AblationReport, error
 		return "", ""
 	})
 	rep.Seconds = time.Since(rep.Started).Seconds()
+	for _, r := range rep.Runs {
+		rep.TrainSeconds += r.Seconds
+	}
 	return rep, nil
 }
 

@@ -20,13 +20,16 @@ type Series struct {
 }
 
 // LinePlot writes a PNG line plot of the series (points with non-finite
-// values are left out). logY draws the y axis in log scale.
+// values are left out). logY draws the y axis in log scale (for falling
+// curves: the legend goes top right); otherwise the legend goes top left,
+// out of the way of rising curves such as AP.
 func LinePlot(path, title, xLabel, yLabel string, series []Series, logY bool) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.Legend.Top = true
+	p.Legend.Left = !logY
 	if logY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}

@@ -78,6 +78,6 @@ func runAblate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "detect-train ablate:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote %s (%.0f s)\n", strings.Join(files, ", "), rep.Seconds)
+	fmt.Fprintf(stdout, "wrote %s (%.0f s; %.0f s of training in all runs)\n", strings.Join(files, ", "), rep.Seconds, rep.TrainSeconds)
 	return 0
 }
