@@ -18,6 +18,6 @@
 //	faster_rcnn_R50_FPN_1x.yaml  detectron2's R50-FPN 1x on COCO 2017 (paths under data.root)
 //	mask_rcnn_R50_FPN_1x.yaml    the same with the mask branch
 //	gc_paper_R50_FPN_1x.yaml     the GC paper's recipe (SGD 0.02 for 16 images, 12 epochs, 1333x800)
-//	torchvision_R50_FPN_1x.yaml  torchvision's fasterrcnn_resnet50_fpn and its reference recipe
-//	ablation/gc_*.yaml           the GC ablation: off, backbone only, whole model, conv only
+//	torchvision_R50_FPN.yaml     torchvision's fasterrcnn_resnet50_fpn and its reference recipe (26 epochs, no GC)
+//	ablation/gc_*.yaml           the GC ablation: off, backbone only, whole model, conv only (over ablation/base.yaml)
 package configs

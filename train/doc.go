@@ -18,6 +18,8 @@
 // trainer.go (the loop, interrupts, NaN guard), checkpoint.go (format,
 // atomic writes, keep-last-K), weights.go and finetune.go (loading .pth
 // and safetensors weights, class-count changes), evaluate.go, plots.go,
-// draw.go, metrics.go, logging.go, progress.go, ablation*.go (GC ablation
-// runs and statistics). Package train/pth reads torch .pth files.
+// predict.go (a checkpoint as a predictor), draw.go and masks.go, metrics.go,
+// logging.go, progress.go, ablation.go and ablation_stats.go (GC ablation
+// runs, paired t-intervals, table, files, plots). Package train/pth reads
+// torch .pth files.
 package train
