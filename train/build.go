@@ -124,14 +124,25 @@ func Pixels(in configs.Input) coco.PixelFormat {
 	return coco.Detectron2Pixels()
 }
 
+// Resize maps input.pixels to the resize rule: the torchvision pixel
+// format comes with GeneralizedRCNNTransform's float32 size rounding, the
+// detectron2 one with ResizeShortestEdge's, so a torchvision preset
+// reproduces torchvision's input sizes exactly.
+func Resize(in configs.Input) coco.ResizeMode {
+	if in.Pixels == "torchvision" {
+		return coco.ResizeTorchvision
+	}
+	return coco.ResizeDetectron2
+}
+
 // TrainTransform is the training augmentation of cfg.
 func TrainTransform(in configs.Input) coco.TransformConfig {
-	return coco.TransformConfig{MinSizes: append([]int(nil), in.MinSizeTrain...), MaxSize: in.MaxSizeTrain, FlipProb: in.FlipProb, Pixels: Pixels(in)}
+	return coco.TransformConfig{MinSizes: append([]int(nil), in.MinSizeTrain...), MaxSize: in.MaxSizeTrain, FlipProb: in.FlipProb, Pixels: Pixels(in), Resize: Resize(in)}
 }
 
 // TestTransform is the inference transform of cfg.
 func TestTransform(in configs.Input) coco.TransformConfig {
-	return coco.TransformConfig{MinSizes: []int{in.MinSizeTest}, MaxSize: in.MaxSizeTest, Pixels: Pixels(in)}
+	return coco.TransformConfig{MinSizes: []int{in.MinSizeTest}, MaxSize: in.MaxSizeTest, Pixels: Pixels(in), Resize: Resize(in)}
 }
 
 // OptimizerConfig is the solver's optimizer with the learning rate scaled

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -121,48 +120,18 @@ func SaveCheckpoint(path string, m nn.Module, opt *optim.Optimizer, meta Checkpo
 	})
 }
 
-// writeAtomic writes a file through a temporary file in the same folder,
-// synced and renamed over path, then syncs the folder.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeAtomic writes path through safetensors.WriteAtomic (temporary file,
+// sync, rename, folder sync), creating the folder and applying writeHook.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return safetensors.WriteAtomic(path, func(w io.Writer) error {
+		if writeHook != nil {
+			w = writeHook(w)
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	var w io.Writer = bw
-	if writeHook != nil {
-		w = writeHook(w)
-	}
-	if err = write(w); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+		return write(w)
+	})
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
@@ -234,7 +203,10 @@ func ListCheckpoints(dir string) ([]CheckpointFile, error) {
 	var final *CheckpointFile
 	for _, e := range ents {
 		if m := ckptName.FindStringSubmatch(e.Name()); m != nil {
-			it, _ := strconv.Atoi(m[1])
+			it, err := strconv.Atoi(m[1])
+			if err != nil {
+				continue // not one of ours (an iteration number beyond int)
+			}
 			out = append(out, CheckpointFile{Path: filepath.Join(dir, e.Name()), Iter: it})
 		} else if e.Name() == FinalName {
 			final = &CheckpointFile{Path: filepath.Join(dir, e.Name()), Final: true, Iter: -1}
