@@ -102,11 +102,14 @@ func goldenConfig() Config {
 	return c
 }
 
-// goldenModel builds the model and gives it the fixture's weights; it
-// checks that our state-dict keys are exactly torchvision's.
-func (g *golden) model() *GeneralizedRCNN {
+// model builds the Faster R-CNN golden model (see modelFor).
+func (g *golden) model() *GeneralizedRCNN { return g.modelFor(goldenConfig()) }
+
+// modelFor builds cfg's model and gives it the fixture's weights; it checks
+// that our state-dict keys are exactly torchvision's.
+func (g *golden) modelFor(cfg Config) *GeneralizedRCNN {
 	t := g.t
-	m, err := New(rand.New(rand.NewPCG(1, 1)), goldenConfig())
+	m, err := New(rand.New(rand.NewPCG(1, 1)), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,61 +63,6 @@ func maskGoldenConfig(g *golden) Config {
 	return c
 }
 
-// maskGoldenModel builds cfg's model with the fixture's weights, checking
-// that the state-dict keys are exactly torchvision's.
-func maskGoldenModel(g *golden, cfg Config) *GeneralizedRCNN {
-	t := g.t
-	m, err := New(rand.New(rand.NewPCG(1, 1)), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	values := map[string]*tensor.Tensor{}
-	for _, p := range m.Params() {
-		values[p.Name] = p.Value
-	}
-	for _, b := range m.Buffers() {
-		if b.Value != nil {
-			values[b.Name] = b.Value
-		}
-	}
-	theirs := map[string]bool{}
-	for k := range g.bounds {
-		theirs[k] = true
-	}
-	for n := range g.entries {
-		if k, ok := strings.CutPrefix(n, "param."); ok {
-			theirs[k] = true
-		}
-	}
-	for k := range theirs {
-		if values[k] == nil {
-			t.Errorf("torchvision key %q missing from our model", k)
-		}
-	}
-	for k, v := range values {
-		if !theirs[k] {
-			t.Errorf("our key %q (shape %v) is not torchvision's", k, v.Shape())
-			continue
-		}
-		d := v.Data()
-		if bound, ok := g.bounds[k]; ok {
-			for i, u := range formulaUniform(k, len(d)) {
-				d[i] = float32(bound * (2*u - 1))
-			}
-			continue
-		}
-		src, shape := g.get("param." + k)
-		if !slices.Equal(shape, v.Shape()) {
-			t.Fatalf("%s: fixture shape %v, ours %v", k, shape, v.Shape())
-		}
-		copy(d, src)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
-	return m
-}
-
 // rleOf reads the fixture's RLE counts of final mask k of image i.
 func (g *golden) rleOf(i, k int) []uint32 {
 	v, _ := g.get(fmt.Sprintf("final.rle.%d.%d", i, k))
@@ -130,7 +75,7 @@ func (g *golden) rleOf(i, k int) []uint32 {
 
 func TestGoldenMaskRCNN(t *testing.T) {
 	g := openMaskGolden(t)
-	m := maskGoldenModel(g, maskGoldenConfig(g))
+	m := g.modelFor(maskGoldenConfig(g))
 	m.Train(false)
 	images := g.input()
 	names := []string{"0", "1", "2", "3"}
@@ -270,7 +215,7 @@ func TestGoldenMaskTraining(t *testing.T) {
 	cfg := maskGoldenConfig(g)
 	cfg.RPN.BatchSizePerImage, cfg.RPN.PositiveFraction = 10_000_000, 1
 	cfg.RoI.BatchSizePerImage, cfg.RoI.PositiveFraction = 10_000_000, 1
-	m := maskGoldenModel(g, cfg)
+	m := g.modelFor(cfg)
 	m.Train(true)
 	images := g.input()
 	rng := rand.New(rand.NewPCG(9, 9))
